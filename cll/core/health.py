@@ -1,0 +1,58 @@
+"""Dependency checks behind ``/health``: database, cache and task queue."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import connection
+from django.tasks import default_task_backend
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _cache() -> None:
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "1", 5)
+    if cache.get(key) != "1":
+        raise RuntimeError("cache did not return the value it was given")
+    cache.delete(key)
+
+
+def _tasks() -> None:
+    backend = default_task_backend
+    # The database backend stores tasks in a table; Redis backends in Redis. Either way, reading
+    # a result that does not exist must answer "not found", proving the store is reachable.
+    from django.tasks.exceptions import TaskResultDoesNotExist
+
+    try:
+        backend.get_result(str(uuid.uuid4()))
+    except TaskResultDoesNotExist:
+        return
+
+
+CHECKS: dict[str, Callable[[], None]] = {
+    "database": _database,
+    "cache": _cache,
+    "tasks": _tasks,
+}
+
+
+def run_checks() -> dict[str, dict]:
+    results = {}
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            check()
+        except Exception as exc:
+            results[name] = {"ok": False, "error": type(exc).__name__}
+        else:
+            results[name] = {"ok": True}
+        results[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return results

@@ -1,0 +1,75 @@
+"""Error pages (generic, never a traceback) and the health endpoint."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from cll.core.health import run_checks
+
+logger = logging.getLogger(__name__)
+
+
+def _error(request, status: int, title: str, message: str):
+    return render(
+        request,
+        "errors/error.html",
+        {"status": status, "title": title, "message": message},
+        status=status,
+    )
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400, _("Bad request"), _("The request could not be understood."))
+
+
+def permission_denied(request, exception=None):
+    return _error(
+        request, 403, _("Access denied"), _("You do not have permission to see this page.")
+    )
+
+
+def page_not_found(request, exception=None):
+    return _error(
+        request, 404, _("Page not found"), _("The page you are looking for does not exist.")
+    )
+
+
+def server_error(request):
+    return _error(
+        request,
+        500,
+        _("Something went wrong"),
+        _("An unexpected error occurred. Our team has been told; please try again later."),
+    )
+
+
+def csrf_failure(request, reason=""):
+    # The reason goes to the log for operators, never to the page.
+    logger.warning("CSRF failure: %s", reason)
+    return _error(
+        request,
+        403,
+        _("Form expired"),
+        _(
+            "This form has expired or was sent from another site. Go back, reload the page and "
+            "try again."
+        ),
+    )
+
+
+@never_cache
+@require_GET
+def health(request):
+    """Liveness and readiness for load balancers: 200 when every dependency answers, else 503."""
+    results = run_checks()
+    healthy = all(result["ok"] for result in results.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "checks": results},
+        status=200 if healthy else 503,
+    )

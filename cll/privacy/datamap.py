@@ -1,0 +1,223 @@
+"""The data map: one declaration, in each app's ``privacy.py``, of every field of every model.
+
+For each field it says what kind of data it is, why we hold it, on which legal basis, how long,
+what erasure does to it, which staff roles may read it, who receives it and whether it is
+encrypted. For each model it says how a row leads to the person it is about (``subject``), so
+export, erasure, retention and per-person encryption keys can find that person's rows without a
+hand-written list. The system check in ``checks.py`` refuses any unclassified field.
+
+Apps import this module; it imports no domain app (it learns about them through registration).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    IDENTITY = "identity", _("Identity")
+    CONTACT = "contact", _("Contact details")
+    LEARNING = "learning", _("Learning profile")
+    MINOR = "minor", _("Data about a child")
+    FINANCIAL = "financial", _("Financial data")
+    TECHNICAL = "technical", _("Technical data and logs")
+    CONTENT = "content", _("Content you wrote")
+    SECURITY = "security", _("Security credentials")
+    NONE = "none", _("Not personal data")
+
+
+class Basis(models.TextChoices):
+    """GDPR Art. 6(1) legal bases."""
+
+    CONSENT = "consent", _("Consent (GDPR Art. 6(1)(a))")
+    CONTRACT = "contract", _("Contract (GDPR Art. 6(1)(b))")
+    LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation (GDPR Art. 6(1)(c))")
+    LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest (GDPR Art. 6(1)(f))")
+    NONE = "none", _("None needed (not personal data)")
+
+
+class Erasure(models.TextChoices):
+    DELETE = "delete", _("Deleted")
+    ANONYMISE = "anonymise", _("Anonymised")
+    LEGAL_HOLD = "legal_hold", _("Kept under legal hold, detached from the person")
+    KEEP = "keep", _("Kept (not personal data)")
+
+
+class Role:
+    """Who may read a field. Staff roles are the Django groups created by accounts' migration."""
+
+    SELF = "self"
+    GUARDIAN = "guardian"
+    ADMINISTRATOR = "Administrator"
+    PRIVACY_OFFICER = "Privacy officer"
+    BILLING = "Billing"
+    CUSTOMER_SERVICE = "Customer service"
+    TEACHER = "Teacher"
+    MARKETING = "Marketing"
+    MODERATOR = "Community moderator"
+    STAFF_ROLES = (
+        ADMINISTRATOR,
+        PRIVACY_OFFICER,
+        BILLING,
+        CUSTOMER_SERVICE,
+        TEACHER,
+        MARKETING,
+        MODERATOR,
+    )
+
+
+@dataclass(frozen=True)
+class Retention:
+    key: str
+    description: str
+    days: int | None = None  # None: tied to an event (account closed, contract ended...)
+
+
+RETENTION: dict[str, Retention] = {}
+
+
+def retention_rule(key: str, description: str, days: int | None = None) -> str:
+    """Declare a retention rule once; field rules refer to it by key."""
+    rule = Retention(key, description, days)
+    existing = RETENTION.get(key)
+    if existing is not None and existing != rule:
+        raise ValueError(f"Retention rule {key!r} declared twice with different terms.")
+    RETENTION[key] = rule
+    return key
+
+
+NOT_PERSONAL_RETENTION = retention_rule("none", "Not personal data: no limit.")
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    category: str
+    purposes: tuple[str, ...]
+    basis: str
+    retention: str
+    erasure: str
+    readers: tuple[str, ...] = (Role.SELF,)
+    recipients: tuple[str, ...] = ()
+    encrypted: bool = False
+
+    def __post_init__(self):
+        if self.retention not in RETENTION:
+            raise ValueError(f"Unknown retention rule {self.retention!r}: declare it first.")
+        if self.category == Category.NONE and self.erasure not in (Erasure.KEEP, Erasure.DELETE):
+            raise ValueError("A field that is not personal data is kept or deleted with its row.")
+
+    @property
+    def personal(self) -> bool:
+        return self.category != Category.NONE
+
+
+NOT_PERSONAL = FieldRule(
+    category=Category.NONE,
+    purposes=(),
+    basis=Basis.NONE,
+    retention=NOT_PERSONAL_RETENTION,
+    erasure=Erasure.KEEP,
+    readers=("*",),
+)
+
+
+def same(rule: FieldRule, *names: str) -> dict[str, FieldRule]:
+    """Give several fields the same rule: ``fields={**same(rule, "a", "b"), ...}``."""
+    return dict.fromkeys(names, rule)
+
+
+@dataclass
+class ModelMap:
+    label: str  # "app_label.ModelName"
+    subject: str | None  # "self", a relation path to the user ("order__user") or "id:<field>"
+    fields: dict[str, FieldRule]
+    description: str = ""
+    third_party: bool = False
+    declared_in: str = field(default="", compare=False)
+
+    @property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.label)
+
+    @property
+    def personal_fields(self) -> dict[str, FieldRule]:
+        return {name: rule for name, rule in self.fields.items() if rule.personal}
+
+
+_REGISTRY: dict[str, ModelMap] = {}
+
+
+def register(
+    label: str,
+    *,
+    subject: str | None,
+    fields: dict[str, FieldRule],
+    description: str = "",
+    third_party: bool = False,
+) -> ModelMap:
+    """Declare one model. Called from an app's ``privacy.py`` at start-up."""
+    if label in _REGISTRY:
+        raise ValueError(f"{label} is declared twice in the data map.")
+    if subject is None and any(rule.personal for rule in fields.values()):
+        raise ValueError(f"{label} holds personal data but says whose it is not (subject=None).")
+    entry = ModelMap(
+        label=label,
+        subject=subject,
+        fields=dict(fields),
+        description=description,
+        third_party=third_party,
+    )
+    _REGISTRY[label] = entry
+    return entry
+
+
+def entries() -> Iterator[ModelMap]:
+    return iter(sorted(_REGISTRY.values(), key=lambda entry: entry.label))
+
+
+def entry_for(model: type[models.Model] | str) -> ModelMap | None:
+    label = model if isinstance(model, str) else model._meta.label
+    return _REGISTRY.get(label)
+
+
+def rule_for(model: type[models.Model] | str, field_name: str) -> FieldRule | None:
+    entry = entry_for(model)
+    return None if entry is None else entry.fields.get(field_name)
+
+
+def subject_of(instance: models.Model) -> uuid.UUID | None:
+    """The public id of the person a row is about, following the model's declared path."""
+    entry = entry_for(type(instance))
+    if entry is None or entry.subject is None:
+        return None
+    if entry.subject.startswith("id:"):
+        return getattr(instance, entry.subject[3:])
+    target = instance
+    if entry.subject != "self":
+        for step in entry.subject.split("__"):
+            target = getattr(target, step, None)
+            if target is None:
+                return None
+    return target.public_id
+
+
+def subject_filter(model: type[models.Model] | str, subject: uuid.UUID) -> models.Q:
+    """A filter selecting the rows of ``model`` about the person whose public id is given."""
+    entry = entry_for(model)
+    if entry is None or entry.subject is None:
+        return models.Q(pk__in=[])
+    if entry.subject == "self":
+        return models.Q(public_id=subject)
+    if entry.subject.startswith("id:"):
+        return models.Q(**{entry.subject[3:]: subject})
+    return models.Q(**{f"{entry.subject}__public_id": subject})
+
+
+def personal_models() -> Iterable[ModelMap]:
+    return (entry for entry in entries() if entry.personal_fields)

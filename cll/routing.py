@@ -1,0 +1,9 @@
+"""Websocket routes of every app (each app adds its own ``routing.py`` patterns here)."""
+
+from django.urls import path
+
+from cll.core.consumers import EchoHealthConsumer
+
+websocket_urlpatterns = [
+    path("ws/health/", EchoHealthConsumer.as_asgi()),
+]

@@ -1,0 +1,330 @@
+"""Settings for the CLL platform, read from the environment (see README, "Configuration").
+
+Three modes, chosen by ``CLL_ENV``:
+
+- ``development`` (default): DEBUG on, SQLite, keys generated once into ``var/dev-keys.env``;
+- ``test``: like development with DEBUG off, used by the test suite;
+- ``production``: refuses to start unless the secret, the keyring, the hosts and the mail server
+  are set and DEBUG is off, naming the variable that is wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+from cll.lib import env
+from cll.lib.devkeys import development_secrets
+from cll.lib.keyring import parse_keyring
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env.string("CLL_VAR_DIR", str(BASE_DIR / "var")))
+
+CLL_ENV = env.string("CLL_ENV", "development")
+if CLL_ENV not in {"development", "test", "production"}:
+    raise env.ConfigError(
+        f"CLL_ENV is malformed: expected development, test or production, got {CLL_ENV!r}."
+    )
+PRODUCTION = CLL_ENV == "production"
+
+DEBUG = env.boolean("DEBUG", CLL_ENV == "development")
+if PRODUCTION and DEBUG:
+    raise env.ConfigError("DEBUG must be off in production (unset DEBUG or set DEBUG=0).")
+
+_dev = {} if PRODUCTION else development_secrets(VAR_DIR)
+
+SECRET_KEY = env.string("SECRET_KEY", _dev.get("SECRET_KEY", env._MISSING))
+if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise env.ConfigError("SECRET_KEY is too weak: use at least 50 random characters.")
+
+_keyring_text = env.string("CLL_KEYRING", _dev.get("CLL_KEYRING", env._MISSING))
+try:
+    ENCRYPTION_KEYRING = parse_keyring(_keyring_text)
+except ValueError as exc:
+    raise env.ConfigError(f"CLL_KEYRING is malformed: {exc}.") from exc
+BLIND_INDEX_KEY = env.string("CLL_BLIND_INDEX_KEY", _dev.get("CLL_BLIND_INDEX_KEY", env._MISSING))
+# A per-person data key is cached unwrapped for at most this many seconds (see cll/lib/crypto.py).
+DATA_KEY_CACHE_SECONDS = env.integer("CLL_DATA_KEY_CACHE_SECONDS", 300, minimum=0)
+
+ALLOWED_HOSTS = env.strings(
+    "ALLOWED_HOSTS", env._MISSING if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+)
+SITE_URL = env.string("CLL_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise env.ConfigError("CLL_SITE_URL must start with https:// in production.")
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+
+# -- Site identity (shown in the footer, the privacy policy and every e-mail) -----------------
+ORGANISATION_NAME = env.string("CLL_ORG_NAME", "CLL Centres de Langues asbl")
+PRIVACY_EMAIL = env.string("CLL_PRIVACY_EMAIL", "privacy@cll.be")
+POSTAL_ADDRESS = env.string(
+    "CLL_POSTAL_ADDRESS", "Place de l'Université 25, 1348 Louvain-la-Neuve, Belgique"
+)
+DPA_REGISTRATION = env.string("CLL_DPA_REGISTRATION", "")
+COMPANY_NUMBER = env.string("CLL_COMPANY_NUMBER", "")
+
+# -- Applications -----------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_tasks_db",
+    "crontask",
+    "cll.privacy",
+    "cll.core",
+    "cll.accounts",
+    "cll.courses",
+    "cll.content",
+]
+REDIS_URL = env.redis_url("REDIS_URL")
+TASKS_BACKEND = env.string("CLL_TASKS_BACKEND", "database")
+if TASKS_BACKEND not in {"database", "redis"}:
+    raise env.ConfigError(
+        f"CLL_TASKS_BACKEND is malformed: expected database or redis, got {TASKS_BACKEND!r}."
+    )
+if TASKS_BACKEND == "redis" and not REDIS_URL:
+    raise env.ConfigError("REDIS_URL is required when CLL_TASKS_BACKEND=redis.")
+if TASKS_BACKEND == "redis":
+    INSTALLED_APPS.append("django_tasks_redis")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "cll.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cll.core.middleware.NoStoreForAuthenticatedMiddleware",
+]
+
+ROOT_URLCONF = "cll.urls"
+WSGI_APPLICATION = "cll.wsgi.application"
+ASGI_APPLICATION = "cll.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cll.core.context_processors.site",
+            ],
+        },
+    },
+]
+if not DEBUG:
+    # Compiled templates are cached in production and tests (the default loaders, cached).
+    TEMPLATES[0]["APP_DIRS"] = False
+    TEMPLATES[0]["OPTIONS"]["loaders"] = [
+        (
+            "django.template.loaders.cached.Loader",
+            [
+                "django.template.loaders.filesystem.Loader",
+                "django.template.loaders.app_directories.Loader",
+            ],
+        )
+    ]
+
+# -- Data -------------------------------------------------------------------------------------
+DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock at
+        # BEGIN so two writers queue instead of failing with "database is locked" mid-transaction.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            " PRAGMA temp_store=MEMORY; PRAGMA mmap_size=134217728;"
+        ),
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cll",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "cll:channels"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+if TASKS_BACKEND == "redis":
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks_redis.RedisTaskBackend",
+            "QUEUES": [],
+            "OPTIONS": {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": "cll:tasks"},
+        }
+    }
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
+CRONTASK = {"REDIS_URL": REDIS_URL} if REDIS_URL else {}
+
+# -- E-mail (every message goes through the outbox: cll/core/outbox.py) -----------------------
+EMAIL_HOST = env.string("EMAIL_HOST", "")
+if PRODUCTION and not EMAIL_HOST:
+    raise env.ConfigError("EMAIL_HOST is required in production (the SMTP relay).")
+EMAIL_PORT = env.integer("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env.boolean("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 20, minimum=1)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise env.ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on.")
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "CLL Centres de Langues <info@cll.be>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    # Development without a mail server: messages land as files in var/mail/.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+OUTBOX_MAX_ATTEMPTS = env.integer("CLL_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+OUTBOX_RETRY_BASE_SECONDS = env.integer("CLL_OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
+
+# -- Authentication ---------------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# -- Internationalisation ---------------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français")), ("en", _("English")), ("nl", _("Nederlands"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Europe/Brussels"
+USE_TZ = True
+
+# -- Static files (self-hosted, fingerprinted, compressed; never a CDN) -----------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG and CLL_ENV != "test"
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+MEDIA_ROOT = VAR_DIR / "media"
+WHITENOISE_MAX_AGE = 31536000 if PRODUCTION else 0
+
+# -- Security ---------------------------------------------------------------------------------
+_https = SITE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
+# The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only and Path=/.
+SESSION_COOKIE_NAME = "__Host-sessionid" if _https else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if _https else "csrftoken"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "cll.core.views.csrf_failure"
+SECURE_SSL_REDIRECT = env.boolean("CLL_SSL_REDIRECT", PRODUCTION)
+if env.boolean("CLL_BEHIND_PROXY", False):
+    # Only trust X-Forwarded-Proto when a reverse proxy we control sets it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 31536000 if _https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
+SECURE_HSTS_PRELOAD = _https
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=(), browsing-topics=()"
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+
+# -- Logging (JSON lines in production, never personal data: see cll/core/logging.py) ---------
+LOG_LEVEL = env.string("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "cll.core.logging.ScrubPersonalData"}},
+    "formatters": {
+        "json": {"()": "cll.core.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if PRODUCTION else "plain",
+            "filters": ["scrub"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.security.DisallowedHost": {"level": "ERROR"},
+        "apscheduler": {"level": "WARNING"},
+    },
+}
+
+# -- Privacy ----------------------------------------------------------------------------------
+# Apps whose models must be fully classified in their privacy.py (checked by privacy.E001).
+PRIVACY_PROJECT_APPS_PREFIX = "cll."
+BACKUP_DIR = Path(env.string("CLL_BACKUP_DIR", str(VAR_DIR / "backups")))

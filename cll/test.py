@@ -1,0 +1,14 @@
+"""Settings for the test suite: the normal settings in ``test`` mode.
+
+Tests run on SQLite by default and on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set.
+"""
+
+import os
+
+os.environ.setdefault("CLL_ENV", "test")
+
+from cll.settings import *  # noqa: F403
+from cll.settings import PASSWORD_HASHERS
+
+# Hashing passwords with Argon2 in every fixture would dominate the suite's time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]

@@ -1,0 +1,20 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from cll.core import views as core_views
+
+urlpatterns = [
+    path("health", core_views.health, name="health"),
+    path("admin/", admin.site.urls),
+]
+urlpatterns += i18n_patterns(
+    path("", include("cll.content.urls")),
+    path("", include("cll.courses.urls")),
+    prefix_default_language=True,
+)
+
+handler400 = "cll.core.views.bad_request"
+handler403 = "cll.core.views.permission_denied"
+handler404 = "cll.core.views.page_not_found"
+handler500 = "cll.core.views.server_error"

@@ -1,0 +1,49 @@
+"""Personas shared by every test (DESIGN.md §5): built once per test that asks for them."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from cll.privacy.datamap import Role
+
+PASSWORD = "correct horse battery staple"
+
+
+def _user(django_user_model, email: str, *roles: str, **extra):
+    user = django_user_model.objects.create_user(email=email, password=PASSWORD, **extra)
+    if roles:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        user.groups.set(Group.objects.filter(name__in=roles))
+    return user
+
+
+@pytest.fixture
+def alice(db, django_user_model):
+    """A learner."""
+    return _user(django_user_model, "alice@example.org")
+
+
+@pytest.fixture
+def bob(db, django_user_model):
+    """A teacher."""
+    return _user(django_user_model, "bob@example.org", Role.TEACHER)
+
+
+@pytest.fixture
+def charlie(db, django_user_model):
+    """A stranger: a learner with no relation to anyone else's data."""
+    return _user(django_user_model, "charlie@example.org")
+
+
+@pytest.fixture
+def dora(db, django_user_model):
+    """The privacy officer."""
+    return _user(django_user_model, "dora@example.org", Role.PRIVACY_OFFICER)
+
+
+@pytest.fixture
+def gina(db, django_user_model):
+    """A guardian (parent) of a child learner."""
+    return _user(django_user_model, "gina@example.org")
