@@ -12,3 +12,6 @@ from cll.settings import PASSWORD_HASHERS
 
 # Hashing passwords with Argon2 in every fixture would dominate the suite's time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+
+# A test-only app whose models exercise the encrypted fields (tests/testapp/).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
