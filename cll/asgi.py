@@ -7,7 +7,10 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from cll.lib.env import load_settings_or_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cll.settings")
+load_settings_or_exit()
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

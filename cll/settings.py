@@ -195,25 +195,38 @@ else:
 CRONTASK = {"REDIS_URL": REDIS_URL} if REDIS_URL else {}
 
 # -- E-mail (every message goes through the outbox: cll/core/outbox.py) -----------------------
-EMAIL_HOST = env.string("EMAIL_HOST", "")
-if PRODUCTION and not EMAIL_HOST:
+_email_host = env.string("EMAIL_HOST", "")
+if PRODUCTION and not _email_host:
     raise env.ConfigError("EMAIL_HOST is required in production (the SMTP relay).")
-EMAIL_PORT = env.integer("EMAIL_PORT", 25, minimum=1)
-EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = env.boolean("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 20, minimum=1)
-if EMAIL_USE_TLS and EMAIL_USE_SSL:
+_email_tls = env.boolean("EMAIL_USE_TLS", False)
+_email_ssl = env.boolean("EMAIL_USE_SSL", False)
+if _email_tls and _email_ssl:
     raise env.ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on.")
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "CLL Centres de Langues <info@cll.be>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+if _email_host:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _email_host,
+                "port": env.integer("EMAIL_PORT", 25, minimum=1),
+                "username": env.string("EMAIL_HOST_USER", "") or None,
+                "password": env.string("EMAIL_HOST_PASSWORD", "") or None,
+                "use_tls": _email_tls,
+                "use_ssl": _email_ssl,
+                "timeout": env.integer("EMAIL_TIMEOUT", 20, minimum=1),
+            },
+        }
+    }
 else:
     # Development without a mail server: messages land as files in var/mail/.
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    }
 OUTBOX_MAX_ATTEMPTS = env.integer("CLL_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 OUTBOX_RETRY_BASE_SECONDS = env.integer("CLL_OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
 
@@ -257,6 +270,8 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 WHITENOISE_MAX_AGE = 31536000 if PRODUCTION else 0
+# Outside production, serve straight from the app and project static folders (no collectstatic).
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not PRODUCTION
 
 # -- Security ---------------------------------------------------------------------------------
 _https = SITE_URL.startswith("https://")
@@ -327,4 +342,6 @@ LOGGING = {
 # -- Privacy ----------------------------------------------------------------------------------
 # Apps whose models must be fully classified in their privacy.py (checked by privacy.E001).
 PRIVACY_PROJECT_APPS_PREFIX = "cll."
+# The benchmark's reference route (a bare "hello" view); off unless the benchmark turns it on.
+BENCHMARK_HELLO = env.boolean("CLL_BENCHMARK_HELLO", False)
 BACKUP_DIR = Path(env.string("CLL_BACKUP_DIR", str(VAR_DIR / "backups")))

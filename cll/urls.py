@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -13,6 +14,9 @@ urlpatterns += i18n_patterns(
     path("", include("cll.courses.urls")),
     prefix_default_language=True,
 )
+
+if settings.BENCHMARK_HELLO:
+    urlpatterns.append(path("bench/hello", core_views.hello))
 
 handler400 = "cll.core.views.bad_request"
 handler403 = "cll.core.views.permission_denied"

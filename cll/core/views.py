@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -73,3 +73,8 @@ def health(request):
         {"status": "ok" if healthy else "degraded", "checks": results},
         status=200 if healthy else 503,
     )
+
+
+def hello(request):
+    """The benchmark's baseline: the cheapest page the same server and middleware can give."""
+    return HttpResponse("Hello, world", content_type="text/plain")

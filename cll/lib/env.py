@@ -95,3 +95,20 @@ def redis_url(name: str) -> str | None:
         return raw
 
     return _parse(name, None, parse, "a redis://host:port/db URL")
+
+
+def load_settings_or_exit() -> None:
+    """Load the settings now; on a configuration error print one clear line and exit(2).
+
+    Called by manage.py and the WSGI/ASGI entry points, so an operator sees
+    "Configuration error: SECRET_KEY is required..." instead of a traceback.
+    """
+    import sys
+
+    from django.conf import settings
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - touching a setting imports the settings module
+    except ImproperlyConfigured as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Second README command: the whole test suite (lint, checks, unit, integration, browser).
+# SQLite by default; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set (see .ci/run).
+source "$(dirname "$0")/bootstrap.sh"
+
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "Installing Debian chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "Chromium is missing and cannot be installed here: browser tests will fail." >&2
+  fi
+fi
+
+log "Lint (ruff)"
+"$ROOT/.venv/bin/ruff" format --check --quiet .
+"$ROOT/.venv/bin/ruff" check --quiet .
+
+log "Django checks"
+export DJANGO_SETTINGS_MODULE=cll.test
+"$PY" manage.py check --fail-level WARNING
+"$PY" manage.py makemigrations --check --dry-run -v0
+
+log "Tests"
+exec "$ROOT/.venv/bin/pytest" "$@"

@@ -1,0 +1,107 @@
+"""Start-up refuses an insecure or malformed configuration and names the variable."""
+
+from __future__ import annotations
+
+import base64
+import os
+import runpy
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cll.lib.env import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def production_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "CLL_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "CLL_KEYRING": f"k2:{base64.b64encode(os.urandom(32)).decode()},"
+        f"k1:{base64.b64encode(os.urandom(32)).decode()}",
+        "CLL_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "ALLOWED_HOSTS": "www.cll.be",
+        "CLL_SITE_URL": "https://www.cll.be",
+        "EMAIL_HOST": "smtp.cll.be",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        "CLL_VAR_DIR": str(tmp_path),
+    }
+
+
+def load_settings(monkeypatch, env: dict[str, str]) -> dict:
+    for name in [*production_env(Path("/tmp")), "DEBUG", "EMAIL_PORT", "REDIS_URL"]:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_module("cll.settings")
+
+
+def test_it_loads_a_correct_production_environment(monkeypatch, tmp_path):
+    settings = load_settings(monkeypatch, production_env(tmp_path))
+    assert settings["DEBUG"] is False
+    assert settings["ENCRYPTION_KEYRING"].active_id == "k2"
+    assert settings["SESSION_COOKIE_NAME"] == "__Host-sessionid"
+    assert settings["CSRF_COOKIE_NAME"] == "__Host-csrftoken"
+    assert settings["SESSION_COOKIE_SECURE"] and settings["CSRF_COOKIE_SECURE"]
+    assert settings["SECURE_HSTS_SECONDS"] >= 31536000
+    assert settings["SECURE_SSL_REDIRECT"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"CLL_KEYRING": ""}, "CLL_KEYRING"),
+        ({"CLL_KEYRING": "k1:bm90LWEta2V5"}, "CLL_KEYRING"),
+        ({"CLL_KEYRING": "no-colon"}, "CLL_KEYRING"),
+        ({"CLL_BLIND_INDEX_KEY": ""}, "CLL_BLIND_INDEX_KEY"),
+        ({"DEBUG": "1"}, "DEBUG"),
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
+        ({"CLL_SITE_URL": "http://www.cll.be"}, "CLL_SITE_URL"),
+        ({"EMAIL_HOST": ""}, "EMAIL_HOST"),
+        ({"EMAIL_PORT": "twenty-five"}, "EMAIL_PORT"),
+        ({"DATABASE_URL": "mysql://db/cll"}, "DATABASE_URL"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({"CLL_ENV": "staging"}, "CLL_ENV"),
+    ],
+)
+def test_it_refuses_a_bad_environment_naming_the_variable(monkeypatch, tmp_path, change, named):
+    env = {**production_env(tmp_path), **change}
+    with pytest.raises(ConfigError, match=named):
+        load_settings(monkeypatch, {k: v for k, v in env.items() if v != ""})
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in production_env(Path("/tmp"))}
+    clean.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_it_exits_with_a_clear_message_when_the_secret_is_missing(tmp_path):
+    env = production_env(tmp_path)
+    del env["SECRET_KEY"]
+    result = _manage("check", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "Configuration error: SECRET_KEY is required but not set (a string)."
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_it_passes_the_deployment_checklist_in_production(tmp_path):
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path))
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues" in result.stdout
