@@ -5,9 +5,18 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
+from cll.lib import crypto
 from cll.privacy.datamap import Role
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_cache():
+    # Unwrapped data keys cached by one test would outlive the rows its rollback removes.
+    crypto.data_key_cache_clear()
+    yield
+    crypto.data_key_cache_clear()
 
 
 def _user(django_user_model, email: str, *roles: str, **extra):

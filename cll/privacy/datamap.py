@@ -1,10 +1,21 @@
 """The data map: one declaration, in each app's ``privacy.py``, of every field of every model.
 
-For each field it says what kind of data it is, why we hold it, on which legal basis, how long,
-what erasure does to it, which staff roles may read it, who receives it and whether it is
-encrypted. For each model it says how a row leads to the person it is about (``subject``), so
-export, erasure, retention and per-person encryption keys can find that person's rows without a
-hand-written list. The system check in ``checks.py`` refuses any unclassified field.
+For each field it says what kind of data it is, why we hold it (declared purposes), on which
+legal basis, how long (declared retention rules), what erasure does to it, which staff roles may
+read it, who receives it and whether it is encrypted. For each model it says how a row leads to
+the person it is about (``subject``), so export, erasure, retention and per-person encryption
+keys can find that person's rows without a hand-written list. The system check in ``checks.py``
+refuses any unclassified field and any subject path that does not lead to a person.
+
+``subject`` is one of:
+
+- ``"self"``: the row is the person (it has a ``public_id``);
+- a relation path to such a row, e.g. ``"order__user"``;
+- ``"id:<field>"``: a UUID field holding the person's public id (no foreign key, e.g. ledgers);
+- ``UNLINKED``: rows hold personal data but cannot be tied to a person id by a query (e.g. a
+  session's signed blob). Export and erasure cannot find them, so their personal fields must
+  have a retention rule with a number of days: retention is what removes them;
+- ``None``: the rows are not about anyone (only allowed when no field is personal).
 
 Apps import this module; it imports no domain app (it learns about them through registration).
 """
@@ -17,7 +28,11 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+# Rows that hold personal data which no query can tie to a person id (see module docstring).
+UNLINKED = "unlinked"
 
 
 class Category(models.TextChoices):
@@ -95,6 +110,51 @@ def retention_rule(key: str, description: str, days: int | None = None) -> str:
 NOT_PERSONAL_RETENTION = retention_rule("none", "Not personal data: no limit.")
 
 
+@dataclass(frozen=True, eq=False)
+class Purpose:
+    key: str
+    # Shown to people (privacy policy, record of processing): a gettext_lazy string.
+    description: str | Promise
+
+
+PURPOSES: dict[str, Purpose] = {}
+
+
+def purpose(key: str, description: str | Promise) -> str:
+    """Declare a purpose of processing once; field rules refer to it by key.
+
+    The description is shown to people in the privacy policy, so pass it through gettext_lazy.
+    """
+    existing = PURPOSES.get(key)
+    if existing is not None:
+        # Comparing lazy strings translates them, which is fine: re-declarations happen in
+        # privacy.py modules, imported once the app registry (and so translation) is ready.
+        if str(existing.description) != str(description):
+            raise ValueError(f"Purpose {key!r} declared twice with different descriptions.")
+        return key
+    PURPOSES[key] = Purpose(key, description)
+    return key
+
+
+# Purposes of the platform itself, declared here rather than in an app's privacy.py so that they
+# exist whatever order the apps' data maps are imported in.
+ACCOUNT_PURPOSE = purpose(
+    "account",
+    _("Creating and running your account: signing you in and writing to you about it."),
+)
+SECURITY_PURPOSE = purpose(
+    "security",
+    _("Keeping the service and your account secure: authentication and abuse prevention."),
+)
+ACCOUNTABILITY_PURPOSE = purpose(
+    "accountability",
+    _(
+        "Proving that we respect data-protection law: who read or changed personal data, "
+        "consents given or withdrawn, and how your requests were handled."
+    ),
+)
+
+
 @dataclass(frozen=True)
 class FieldRule:
     category: str
@@ -107,10 +167,24 @@ class FieldRule:
     encrypted: bool = False
 
     def __post_init__(self):
+        # Fail at import time, with the offending value, rather than in a later export or purge.
+        for value, choices in (
+            (self.category, Category),
+            (self.basis, Basis),
+            (self.erasure, Erasure),
+        ):
+            if value not in choices.values:
+                raise ValueError(f"Unknown {choices.__name__.lower()} {value!r}.")
         if self.retention not in RETENTION:
             raise ValueError(f"Unknown retention rule {self.retention!r}: declare it first.")
+        for key in self.purposes:
+            if key not in PURPOSES:
+                raise ValueError(f"Unknown purpose {key!r}: declare it first with purpose().")
         if self.category == Category.NONE and self.erasure not in (Erasure.KEEP, Erasure.DELETE):
             raise ValueError("A field that is not personal data is kept or deleted with its row.")
+        # GDPR Art. 5(1)(b) and 6(1): no personal data without a purpose and a legal basis.
+        if self.category != Category.NONE and (not self.purposes or self.basis == Basis.NONE):
+            raise ValueError("A personal-data field needs at least one purpose and a legal basis.")
 
     @property
     def personal(self) -> bool:
@@ -135,7 +209,7 @@ def same(rule: FieldRule, *names: str) -> dict[str, FieldRule]:
 @dataclass
 class ModelMap:
     label: str  # "app_label.ModelName"
-    subject: str | None  # "self", a relation path to the user ("order__user") or "id:<field>"
+    subject: str | None  # "self", "order__user", "id:<field>", UNLINKED or None: see above
     fields: dict[str, FieldRule]
     description: str = ""
     third_party: bool = False
@@ -148,6 +222,11 @@ class ModelMap:
     @property
     def personal_fields(self) -> dict[str, FieldRule]:
         return {name: rule for name, rule in self.fields.items() if rule.personal}
+
+    @property
+    def linkable(self) -> bool:
+        """Whether a query can find the rows about one person (export, erasure)."""
+        return self.subject not in (None, UNLINKED)
 
 
 _REGISTRY: dict[str, ModelMap] = {}
@@ -192,9 +271,12 @@ def rule_for(model: type[models.Model] | str, field_name: str) -> FieldRule | No
 
 
 def subject_of(instance: models.Model) -> uuid.UUID | None:
-    """The public id of the person a row is about, following the model's declared path."""
+    """The public id of the person a row is about, following the model's declared path.
+
+    None when the model is not about anyone or its rows cannot be linked to a person.
+    """
     entry = entry_for(type(instance))
-    if entry is None or entry.subject is None:
+    if entry is None or not entry.linkable:
         return None
     if entry.subject.startswith("id:"):
         return getattr(instance, entry.subject[3:])
@@ -208,9 +290,12 @@ def subject_of(instance: models.Model) -> uuid.UUID | None:
 
 
 def subject_filter(model: type[models.Model] | str, subject: uuid.UUID) -> models.Q:
-    """A filter selecting the rows of ``model`` about the person whose public id is given."""
+    """A filter selecting the rows of ``model`` about the person whose public id is given.
+
+    It selects nothing for unlinked models: their rows are removed by retention, not per person.
+    """
     entry = entry_for(model)
-    if entry is None or entry.subject is None:
+    if entry is None or not entry.linkable:
         return models.Q(pk__in=[])
     if entry.subject == "self":
         return models.Q(public_id=subject)

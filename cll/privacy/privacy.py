@@ -1,7 +1,11 @@
-"""Data map of the privacy app itself: keys and the evidence ledger."""
+"""Data map of the privacy app itself (keys and the evidence ledger) and of third-party models."""
 
+# Django's and the libraries' models are declared apart, in thirdparty.py.
+from cll.privacy import thirdparty  # noqa: F401
 from cll.privacy.datamap import (
+    ACCOUNTABILITY_PURPOSE,
     NOT_PERSONAL,
+    SECURITY_PURPOSE,
     Basis,
     Category,
     Erasure,
@@ -24,7 +28,7 @@ KEY_LIFETIME = retention_rule(
 
 _pseudonymous_id = FieldRule(
     Category.TECHNICAL,
-    ("accountability",),
+    (ACCOUNTABILITY_PURPOSE,),
     Basis.LEGAL_OBLIGATION,
     EVIDENCE,
     Erasure.LEGAL_HOLD,
@@ -60,7 +64,7 @@ register(
         **same(NOT_PERSONAL, "id", "master_key_id", "created_at", "destroyed_at"),
         "subject": FieldRule(
             Category.TECHNICAL,
-            ("security",),
+            (SECURITY_PURPOSE,),
             Basis.LEGAL_OBLIGATION,
             KEY_LIFETIME,
             Erasure.ANONYMISE,
@@ -68,7 +72,7 @@ register(
         ),
         "wrapped": FieldRule(
             Category.SECURITY,
-            ("security",),
+            (SECURITY_PURPOSE,),
             Basis.LEGAL_OBLIGATION,
             KEY_LIFETIME,
             Erasure.DELETE,

@@ -30,7 +30,12 @@ class Command(BaseCommand):
     def processes(self, options) -> dict[str, list[str]]:
         python = sys.executable
         manage = str(Path(settings.BASE_DIR) / "manage.py")
-        worker = "run_redis_tasks" if settings.TASKS_BACKEND == "redis" else "db_worker"
+        # The Redis worker exits when its queue is empty unless told to keep going.
+        worker = (
+            ["run_redis_tasks", "--continuous"]
+            if settings.TASKS_BACKEND == "redis"
+            else ["db_worker", "--no-startup-delay"]
+        )
         commands = {
             "web": [
                 str(Path(python).parent / "granian"),
@@ -48,7 +53,7 @@ class Command(BaseCommand):
             ],
         }
         if not options["no_worker"]:
-            commands["worker"] = [python, manage, worker]
+            commands["worker"] = [python, manage, *worker]
             commands["scheduler"] = [python, manage, "crontask"]
         return commands
 
