@@ -8,6 +8,9 @@ from django.contrib.auth.models import Group
 from cll.lib import crypto
 from cll.privacy.datamap import Role
 
+# The SMTP server fixture (aiosmtpd on loopback) is available to every test.
+pytest_plugins = ["cll.lib.testing.smtp"]
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -2,7 +2,11 @@
 
 Production writes one JSON object per line. A filter blanks what looks like an e-mail address,
 an IP address or a phone number in the message, so a careless ``logger.info(f"... {email}")``
-cannot leak personal data into log storage (which has its own, longer, retention).
+cannot leak personal data into log storage (which has its own, longer, retention). The JSON
+formatter scrubs again, so a handler configured without the filter still leaks nothing.
+
+The patterns leave alone what logs legitimately carry: UUIDs (public ids), ISO dates and
+times, durations and counts.
 """
 
 from __future__ import annotations
@@ -12,11 +16,27 @@ import logging
 import re
 from datetime import UTC, datetime
 
+_HEX4 = r"[0-9A-Fa-f]{1,4}"
 _PATTERNS = [
-    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[email]"),
-    (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"), "[ip]"),
-    (re.compile(r"\b(?:[0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}\b"), "[ip]"),
-    (re.compile(r"\+?\d[\d .()/-]{7,}\d"), "[phone]"),
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email]"),
+    # IPv6: full form, or compressed with "::" (2001:db8::1, ::1, fe80::1%eth0).
+    (
+        re.compile(
+            rf"(?<![\w:])(?:(?:{_HEX4}:){{7}}{_HEX4}"
+            rf"|(?:{_HEX4}:){{1,7}}:(?:{_HEX4}(?::{_HEX4}){{0,6}})?"
+            rf"|::{_HEX4}(?::{_HEX4}){{0,6}})(?:%\w+)?(?![\w:])"
+        ),
+        "[ip]",
+    ),
+    (re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"), "[ip]"),
+    # Phone numbers: 8 to 15 digits with the usual separators (+32 470 12 34 56, 02/123.45.67),
+    # not inside a longer token (a UUID's last group) and not an ISO date (2025-01-31).
+    (
+        re.compile(
+            r"(?<![\w.:/-])(?!\d{4}-\d{2}-\d{2})(?:\+|00)?\d(?:[ .()/-]{0,2}\d){7,14}(?!\w)"
+        ),
+        "[phone]",
+    ),
 ]
 
 
@@ -27,8 +47,16 @@ def scrub(text: str) -> str:
 
 
 class ScrubPersonalData(logging.Filter):
+    """Replace the record's message by its scrubbed rendering (arguments included)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A malformed call (wrong number of %-arguments) must not hide the event, nor
+            # print its raw arguments.
+            message = f"{record.msg} [unformattable arguments]"
+        record.msg = scrub(str(message))
         record.args = None
         return True
 
@@ -42,11 +70,15 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": scrub(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in self._STANDARD and not key.startswith("_") and key != "request":
                 entry[key] = value if isinstance(value, int | float | bool) else scrub(str(value))
         if record.exc_info:
             entry["exception"] = scrub(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False)
+        elif record.exc_text:
+            entry["exception"] = scrub(record.exc_text)
+        if record.stack_info:
+            entry["stack"] = scrub(self.formatStack(record.stack_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)

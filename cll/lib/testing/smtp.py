@@ -54,13 +54,13 @@ class RecordingHandler:
     _received: threading.Condition = field(default_factory=threading.Condition)
     _sessions: itertools.count = field(default_factory=itertools.count)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
             return self.rcpt_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         if self.data_reply:
             return self.data_reply
         if not hasattr(session, "cll_number"):

@@ -1,0 +1,93 @@
+"""Data map of the core app: the e-mail outbox (see cll/privacy/datamap.py)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from cll.core.outbox import RETENTION_DAYS
+from cll.privacy.datamap import (
+    NOT_PERSONAL,
+    Basis,
+    Category,
+    Erasure,
+    FieldRule,
+    Role,
+    purpose,
+    register,
+    retention_rule,
+    same,
+)
+
+OUTBOX = retention_rule(
+    "outbox",
+    f"E-mails we sent or failed to send are deleted {RETENTION_DAYS} days after the last "
+    "delivery attempt (manage.py prune_outbox, daily); messages still being delivered are kept "
+    "until they are sent or given up.",
+    days=RETENTION_DAYS,
+)
+DELIVERY = (
+    purpose(
+        "email-delivery",
+        _(
+            "Delivering the e-mails we send you (retrying when your mail server is unavailable) "
+            "and answering questions about whether a message was sent."
+        ),
+    ),
+)
+
+# The copy of a message: who it went to and what it said. Readable by the person (export) and
+# the privacy officer answering a request; the staff admin shows delivery status only.
+_message = FieldRule(
+    Category.CONTACT,
+    DELIVERY,
+    Basis.LEGITIMATE_INTEREST,
+    OUTBOX,
+    Erasure.DELETE,
+    readers=(Role.SELF, Role.PRIVACY_OFFICER),
+    recipients=("our SMTP relay",),
+    encrypted=True,
+)
+# Delivery metadata tied to the person: when we wrote to them and the message's id.
+_metadata = FieldRule(
+    Category.TECHNICAL,
+    DELIVERY,
+    Basis.LEGITIMATE_INTEREST,
+    OUTBOX,
+    Erasure.DELETE,
+    readers=(Role.SELF, Role.PRIVACY_OFFICER, Role.ADMINISTRATOR),
+)
+
+register(
+    "core.OutboxEmail",
+    subject="id:person",
+    description="Outgoing e-mails, queued in the transaction that causes them and delivered "
+    "by a background worker with retries.",
+    fields={
+        **same(
+            NOT_PERSONAL,
+            "id",
+            "kind",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+        ),
+        **same(_message, "to_address", "subject", "text_body", "html_body"),
+        # List-Unsubscribe carries an opaque per-person token.
+        "headers": FieldRule(
+            Category.TECHNICAL,
+            DELIVERY,
+            Basis.LEGITIMATE_INTEREST,
+            OUTBOX,
+            Erasure.DELETE,
+            readers=(Role.SELF, Role.PRIVACY_OFFICER),
+            encrypted=True,
+        ),
+        **same(
+            _metadata,
+            "person",
+            "message_id",
+            "created_at",
+            "last_attempt_at",
+            "sent_at",
+        ),
+    },
+)
