@@ -1,0 +1,48 @@
+"""Retention of the third-party tables the data map declares (sessions, admin log, task results).
+
+Each function applies the rule of the same name in ``cll/privacy/thirdparty.py``, reading its
+period from the data map, so the declared rule and the deletion cannot drift apart. The
+data-map-wide retention engine builds on these.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.apps import apps
+from django.core.management import call_command
+from django.utils import timezone
+
+from cll.privacy import thirdparty
+from cll.privacy.datamap import RETENTION
+
+
+def _days(rule: str) -> int:
+    days = RETENTION[rule].days
+    if days is None:
+        raise ValueError(f"Retention rule {rule!r} has no period in days.")
+    return days
+
+
+def prune_sessions() -> None:
+    """Expired sign-in sessions (Django's own rule: past their expiry date)."""
+    call_command("clearsessions")
+
+
+def prune_admin_log(*, dry_run: bool = False) -> int:
+    """Admin change-log rows older than the admin-log rule; returns how many (would) go."""
+    if not apps.is_installed("django.contrib.admin"):
+        return 0
+    LogEntry = apps.get_model("admin", "LogEntry")
+    cutoff = timezone.now() - timedelta(days=_days(thirdparty.ADMIN_LOG))
+    old = LogEntry.objects.filter(action_time__lt=cutoff)
+    if dry_run:
+        return old.count()
+    return old.delete()[0]
+
+
+def prune_task_results() -> None:
+    """Finished background-task results older than the task-result rule (database backend)."""
+    if apps.is_installed("django_tasks_db"):
+        days = str(_days(thirdparty.TASK_RESULT))
+        call_command("prune_db_task_results", "--min-age-days", days, verbosity=0)

@@ -1,0 +1,17 @@
+"""Daily retention jobs for the third-party tables of the data map (see retention.py)."""
+
+from __future__ import annotations
+
+from crontask import cron
+from django.tasks import task
+
+from cll.privacy import retention
+
+
+@cron("7 3 * * *")
+@task
+def prune_third_party_tables() -> int:
+    """Expired sessions, old admin log rows and old task results; returns admin rows deleted."""
+    retention.prune_sessions()
+    retention.prune_task_results()
+    return retention.prune_admin_log()
