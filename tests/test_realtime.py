@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from asgiref.sync import async_to_sync
 from channels.testing.websocket import WebsocketCommunicator
 from django.conf import settings
@@ -24,6 +25,8 @@ async def _echo():
     await communicator.disconnect()
 
 
+# Channels closes stale database connections around each websocket event.
+@pytest.mark.django_db(transaction=True)
 def test_it_echoes_through_the_channel_layer():
     async_to_sync(_echo)()
 
@@ -34,6 +37,7 @@ async def _foreign_origin():
     assert not connected
 
 
+@pytest.mark.django_db(transaction=True)
 def test_it_refuses_a_websocket_from_another_origin():
     async_to_sync(_foreign_origin)()
 

@@ -57,8 +57,7 @@ def test_it_answers_400_to_a_bad_host_header(client, db):
     assert response.status_code == 400
 
 
-def test_it_answers_400_to_an_oversized_body(db):
-    client = Client(enforce_csrf_checks=True)
+def test_it_answers_400_to_an_oversized_body(client, db):
     body = "x=" + "a" * (3 * 1024 * 1024)
     response = client.post(
         "/admin/login/", data=body, content_type="application/x-www-form-urlencoded"

@@ -76,6 +76,8 @@ def test_it_fails_on_an_unclassified_field(registry, throwaway):
     assert problems[1].msg == "privacy.Throwaway.nickname is classified but is not a field."
 
 
+# The full check includes model checks (JSONField support) that ask the database.
+@pytest.mark.django_db
 def test_it_makes_manage_py_check_fail_on_an_unclassified_field(registry):
     user = registry["accounts.User"]
     fields = {name: rule for name, rule in user.fields.items() if name != "email"}
@@ -85,6 +87,8 @@ def test_it_makes_manage_py_check_fail_on_an_unclassified_field(registry):
         call_command("check")
 
 
+# The full check includes model checks (JSONField support) that ask the database.
+@pytest.mark.django_db
 def test_it_holds_third_party_declarations_to_the_real_fields(registry):
     session = registry["sessions.Session"]
     fields = {name: rule for name, rule in session.fields.items() if name != "session_data"}

@@ -1,0 +1,82 @@
+"""Template helpers for the site's frame: the language switcher and Markdown rendering."""
+
+from __future__ import annotations
+
+import re
+
+import markdown as markdown_lib
+import nh3
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, get_language_info
+
+register = template.Library()
+
+_PREFIX = re.compile(r"^/(?P<code>[a-z]{2})(?=/|$)")
+
+# Markdown written by staff is still sanitised: an editor's account can be compromised, and
+# the CSP forbids inline scripts and styles anyway.
+_ALLOWED_TAGS = {
+    "a",
+    "blockquote",
+    "br",
+    "code",
+    "em",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "strong",
+    "ul",
+}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+
+
+def _url_in(path: str, code: str) -> str:
+    """The same page in another language; for a page no route knows (a 404), swap the prefix."""
+    translated = translate_url(path, code)
+    if translated != path or code == get_language():
+        return translated
+    languages = {lang for lang, _name in settings.LANGUAGES}
+    match = _PREFIX.match(path)
+    if match and match["code"] in languages:
+        return f"/{code}{path[match.end() :]}"
+    return f"/{code}/"
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context) -> list[dict]:
+    """One entry per UI language: code, its name in itself, this page's URL in it, current?"""
+    request = context.get("request")
+    path = request.get_full_path() if request is not None else "/"
+    current = get_language()
+    links = []
+    for code, _name in settings.LANGUAGES:
+        url = _url_in(path, code)
+        links.append(
+            {
+                "code": code,
+                "name": get_language_info(code)["name_local"],
+                "url": url,
+                # From the configured site address, never the Host header: error pages render
+                # this too, including the 400 page for a forged or disallowed host.
+                "absolute_url": f"{settings.SITE_URL}{url}",
+                "current": code == current,
+            }
+        )
+    return links
+
+
+@register.filter(is_safe=True)
+def markdown(text: str) -> str:
+    """Markdown to sanitised HTML (links get rel="noopener noreferrer")."""
+    html = markdown_lib.markdown(text or "", output_format="html")
+    return mark_safe(  # noqa: S308 (sanitised by nh3 just above)
+        nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES)
+    )

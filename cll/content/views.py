@@ -1,0 +1,97 @@
+"""The public website: home page, news and the pages linked from the footer. Thin views."""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from cll.content import selectors
+from cll.content.models import NewsItem
+from cll.courses import selectors as course_selectors
+from cll.courses.models import Format
+
+NEWS_PER_PAGE = 10
+HOME_NEWS = 3
+HOME_SESSIONS = 6
+
+
+@require_safe
+def home(request):
+    return render(
+        request,
+        "content/home.html",
+        {
+            "languages": list(course_selectors.language_list_for(with_session_counts=True)),
+            "featured_sessions": course_selectors.featured_session_list_for(limit=HOME_SESSIONS),
+            "news_items": list(selectors.news_item_list_for()[:HOME_NEWS]),
+            "formats": Format,
+        },
+    )
+
+
+@require_safe
+def news_list(request):
+    page = Paginator(selectors.news_item_list_for(), NEWS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "content/news_list.html", {"page": page, "news_items": page})
+
+
+@require_safe
+def news_detail(request, slug: str):
+    try:
+        item = selectors.news_item_get_for(slug=slug)
+    except NewsItem.DoesNotExist:
+        raise Http404("No such news item.") from None
+    return render(request, "content/news_detail.html", {"item": item})
+
+
+@require_safe
+def privacy_policy(request):
+    return render(request, "content/pages/privacy_policy.html")
+
+
+@require_safe
+def cookie_settings(request):
+    # The names and lifetimes shown are the ones the site really uses (read from settings).
+    cookies = [
+        {
+            "name": settings.SESSION_COOKIE_NAME,
+            "purpose": "session",
+            "days": settings.SESSION_COOKIE_AGE // 86400,
+        },
+        {
+            "name": settings.CSRF_COOKIE_NAME,
+            "purpose": "csrf",
+            "days": settings.CSRF_COOKIE_AGE // 86400,
+        },
+    ]
+    return render(request, "content/pages/cookie_settings.html", {"cookies": cookies})
+
+
+@require_safe
+def contact(request):
+    return render(
+        request,
+        "content/pages/contact.html",
+        {
+            "sites": list(course_selectors.site_list_for()),
+            # Replies to the messages we send go to the general mailbox: show that one.
+            "general_email": parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
+        },
+    )
+
+
+@require_safe
+def terms(request):
+    return render(request, "content/pages/terms.html")
+
+
+@require_safe
+def accessibility(request):
+    return render(request, "content/pages/accessibility.html")

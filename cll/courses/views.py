@@ -1,0 +1,49 @@
+"""Public catalogue pages. Thin: the selectors decide what a visitor may see."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from cll.courses import selectors
+from cll.courses.forms import SessionFilterForm
+from cll.courses.models import Session
+
+# Twelve cards: a short page on a phone, and a fast one to render.
+SESSIONS_PER_PAGE = 12
+
+
+@require_safe
+def session_list(request):
+    languages = list(selectors.language_list_for())
+    sites = list(selectors.site_list_for())
+    form = SessionFilterForm(request.GET or None, languages=languages, sites=sites)
+    filters = form.filters()
+    sessions = selectors.session_list_for(**filters)
+    page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "courses/session_list.html",
+        {"form": form, "filters": filters, "page": page, "sessions": page.object_list},
+    )
+
+
+@require_safe
+def session_detail(request, slug: str):
+    try:
+        session = selectors.session_get_for(slug=slug)
+    except Session.DoesNotExist:
+        raise Http404("No such session.") from None
+    return render(
+        request,
+        "courses/session_detail.html",
+        {
+            "session": session,
+            "courses": list(selectors.course_list_for(session=session)),
+            "related_sessions": selectors.related_session_list_for(session=session),
+            "has_ended": session.ends_on < timezone.localdate(),
+        },
+    )
