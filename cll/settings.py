@@ -334,6 +334,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own default config also prints "django" records; one handler is enough.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.security.DisallowedHost": {"level": "ERROR"},
         "apscheduler": {"level": "WARNING"},
     },

@@ -7,14 +7,16 @@ log "Preparing the database and static files"
 "$PY" manage.py migrate --no-input -v0
 "$PY" manage.py collectstatic --no-input -v0
 "$PY" manage.py load_demo
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
 cat <<MSG
 
-  CLL is running at http://127.0.0.1:8000/
-  Staff back office: http://127.0.0.1:8000/admin/
+  CLL is running at http://$HOST:$PORT/
+  Staff back office: http://$HOST:$PORT/admin/
   E-mails are written to var/mail/ (no SMTP server configured).
 
   Demo accounts:
 MSG
 "$PY" manage.py load_demo_accounts
 echo
-exec "$PY" manage.py serve --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
+exec "$PY" manage.py serve --host "$HOST" --port "$PORT"

@@ -39,8 +39,9 @@ class Command(BaseCommand):
         commands = {
             "web": [
                 str(Path(python).parent / "granian"),
+                # Django's ASGI handler has no lifespan support: "asginl" skips the probe.
                 "--interface",
-                "asgi",
+                "asginl",
                 "--host",
                 options["host"],
                 "--port",
@@ -54,7 +55,7 @@ class Command(BaseCommand):
         }
         if not options["no_worker"]:
             commands["worker"] = [python, manage, *worker]
-            commands["scheduler"] = [python, manage, "crontask"]
+            commands["scheduler"] = [python, manage, "crontask", "--no-heartbeat"]
         return commands
 
     def handle(self, *args, **options):
