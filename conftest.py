@@ -22,6 +22,19 @@ def _fresh_key_cache():
     crypto.data_key_cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Cached pages and counters of one test must not answer the next one.
+    from django.core.cache import cache
+
+    from cll.core import pagecache
+
+    cache.clear()
+    pagecache._forget_version()
+    yield
+    cache.clear()
+
+
 def _user(django_user_model, email: str, *roles: str, **extra):
     user = django_user_model.objects.create_user(email=email, password=PASSWORD, **extra)
     if roles:

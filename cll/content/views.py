@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from cll.content import selectors
 from cll.content.models import NewsItem
+from cll.core.pagecache import public_page
 from cll.courses import selectors as course_selectors
 from cll.courses.models import Format
 
@@ -21,6 +22,7 @@ HOME_SESSIONS = 6
 
 
 @require_safe
+@public_page
 def home(request):
     return render(
         request,
@@ -35,6 +37,7 @@ def home(request):
 
 
 @require_safe
+@public_page
 def news_list(request):
     page = Paginator(selectors.news_item_list_for(), NEWS_PER_PAGE).get_page(
         request.GET.get("page")
@@ -43,6 +46,7 @@ def news_list(request):
 
 
 @require_safe
+@public_page
 def news_detail(request, slug: str):
     try:
         item = selectors.news_item_get_for(slug=slug)

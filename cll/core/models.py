@@ -85,3 +85,24 @@ class OutboxEmail(models.Model):
     def __str__(self):
         # No address or subject here: __str__ ends up in admin messages and logs.
         return f"{self.kind or 'e-mail'} {self.id} ({self.status})"
+
+
+class PublicContentVersion(models.Model):
+    """A counter bumped whenever public content changes (catalogue, news): one row.
+
+    Cached public pages are keyed on it (``cll.core.pagecache``), so a change made by any
+    process — the admin, a worker — retires every cached page at once, on every web worker.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("public content version")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="core_content_version_single_row")
+        ]
+
+    def __str__(self):
+        return f"v{self.version}"

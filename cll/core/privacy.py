@@ -91,3 +91,10 @@ register(
         ),
     },
 )
+
+register(
+    "core.PublicContentVersion",
+    subject=None,
+    description="Version counter of public content, for the page cache.",
+    fields=same(NOT_PERSONAL, "id", "version", "changed_at"),
+)

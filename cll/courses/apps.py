@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class CoursesConfig(AppConfig):
     name = "cll.courses"
+
+    def ready(self):
+        from cll.core.pagecache import bump_on_change
+
+        # Cached public pages show this app's rows: any change retires them.
+        bump_on_change(
+            *(self.get_model(name) for name in ["Language", "Site", "Session", "Course"])
+        )

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from cll.core.pagecache import public_page
 from cll.courses import selectors
 from cll.courses.forms import SessionFilterForm
 from cll.courses.models import Session
@@ -17,6 +18,7 @@ SESSIONS_PER_PAGE = 12
 
 
 @require_safe
+@public_page
 def session_list(request):
     languages = list(selectors.language_list_for())
     sites = list(selectors.site_list_for())
@@ -32,6 +34,7 @@ def session_list(request):
 
 
 @require_safe
+@public_page
 def session_detail(request, slug: str):
     try:
         session = selectors.session_get_for(slug=slug)

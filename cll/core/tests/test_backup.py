@@ -37,7 +37,7 @@ def _assert_manifest_matches(backup: Path, manifest: dict, vendor: str) -> None:
     assert manifest["database"] == {"alias": "default", "vendor": vendor}
     assert manifest["size"] == backup.stat().st_size
     assert manifest["sha256"] == hashlib.sha256(backup.read_bytes()).hexdigest()
-    assert manifest["migrations"]["core"] == "0001_initial"
+    assert manifest["migrations"]["core"] == "0002_public_content_version"
     assert manifest["migrations"]["privacy"].startswith("0002")
     assert manifest["app_version"] == "0.1.0"
     assert manifest["created_at"].endswith("+00:00")

@@ -125,7 +125,8 @@ def test_it_costs_the_same_queries_whatever_the_number_of_sessions(
         )
     with CaptureQueriesContext(connection) as many:
         client.get("/fr/courses/")
-    with django_assert_max_num_queries(4):
+    # Four to render, one for the page cache's version.
+    with django_assert_max_num_queries(5):
         client.get("/fr/courses/?language=nl&level=A2&format=group&site=woluwe")
 
-    assert len(many) == len(few) <= 4
+    assert len(many) == len(few) <= 5

@@ -1,0 +1,86 @@
+"""Public pages come from the cache with a fresh nonce each time, and never go stale."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.cache import cache
+from django.db.models import F
+
+from cll.core import pagecache
+from cll.courses.tests.factories import make_session
+from conftest import PASSWORD
+
+NONCE = re.compile(r'nonce="([^"]+)"')
+
+
+def _nonces(response) -> tuple[str, str]:
+    header = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
+    return header, NONCE.search(response.content.decode())[1]
+
+
+def test_it_serves_the_same_page_with_a_fresh_nonce_each_time(client, db):
+    make_session(title="Anglais du soir")
+    first = client.get("/fr/courses/")
+    second = client.get("/fr/courses/")
+
+    first_header, first_body = _nonces(first)
+    second_header, second_body = _nonces(second)
+    assert first_header == first_body
+    assert second_header == second_body
+    assert first_body != second_body
+    assert first.content.decode().replace(first_body, "N") == second.content.decode().replace(
+        second_body, "N"
+    )
+    assert "Anglais du soir" in second.content.decode()
+    assert "Cookie" in second.headers["Vary"]
+
+
+def test_it_answers_a_hit_without_rendering(client, db, django_assert_num_queries):
+    client.get("/fr/courses/")
+    # The version is read from the database at most once a second; this hit needs nothing.
+    with django_assert_num_queries(0):
+        assert client.get("/fr/courses/").status_code == 200
+
+
+def test_it_shows_a_change_at_once(client, db):
+    assert "Allemand intensif" not in client.get("/fr/courses/").content.decode()
+    make_session(title="Allemand intensif")
+    assert "Allemand intensif" in client.get("/fr/courses/").content.decode()
+
+
+def test_it_retires_pages_in_other_processes_within_a_second(client, db, monkeypatch):
+    client.get("/fr/courses/")
+    version = pagecache.content_version()
+    # Another process (the admin's) bumped the version: this one learns it once its copy of
+    # the version is older than VERSION_TTL.
+    pagecache.PublicContentVersion.objects.filter(pk=1).update(version=F("version") + 1)
+    assert pagecache.content_version() == version
+    monkeypatch.setattr(pagecache, "VERSION_TTL", 0)
+    assert pagecache.content_version() != version
+
+
+def test_it_keeps_languages_apart(client, db):
+    assert client.get("/fr/courses/").headers["Content-Language"] == "fr"
+    english = client.get("/en/courses/")
+    assert english.headers["Content-Language"] == "en"
+    assert 'lang="en"' in english.content.decode()
+
+
+def test_it_never_serves_a_cached_page_to_a_signed_in_person(client, alice, monkeypatch):
+    client.get("/fr/")
+    client.login(email=alice.email, password=PASSWORD)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the page cache was consulted for a signed-in person")
+
+    monkeypatch.setattr(pagecache.cache, "get", refuse)
+    monkeypatch.setattr(pagecache.cache, "set", refuse)
+    response = client.get("/fr/")
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_it_does_not_cache_errors(client, db):
+    assert client.get("/fr/courses/no-such-session/").status_code == 404
+    assert not any(key.startswith(":1:page:") for key in cache._cache)
