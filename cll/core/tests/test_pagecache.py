@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django.core.cache import cache
+import pytest
 from django.db.models import F
 
 from cll.core import pagecache
@@ -67,20 +67,38 @@ def test_it_keeps_languages_apart(client, db):
     assert 'lang="en"' in english.content.decode()
 
 
-def test_it_never_serves_a_cached_page_to_a_signed_in_person(client, alice, monkeypatch):
+@pytest.fixture
+def page_cache_calls(monkeypatch):
+    """Keys the page cache asks for or stores (the session may use the cache too, on Redis)."""
+    calls: list[str] = []
+    get, set_ = pagecache.cache.get, pagecache.cache.set
+
+    def spy_get(key, *args, **kwargs):
+        if key.startswith("page:"):
+            calls.append(f"get {key}")
+        return get(key, *args, **kwargs)
+
+    def spy_set(key, *args, **kwargs):
+        if key.startswith("page:"):
+            calls.append(f"set {key}")
+        return set_(key, *args, **kwargs)
+
+    monkeypatch.setattr(pagecache.cache, "get", spy_get)
+    monkeypatch.setattr(pagecache.cache, "set", spy_set)
+    return calls
+
+
+def test_it_never_serves_a_cached_page_to_a_signed_in_person(client, alice, page_cache_calls):
     client.get("/fr/")
+    assert [call.split()[0] for call in page_cache_calls] == ["get", "set"]
     client.login(email=alice.email, password=PASSWORD)
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("the page cache was consulted for a signed-in person")
-
-    monkeypatch.setattr(pagecache.cache, "get", refuse)
-    monkeypatch.setattr(pagecache.cache, "set", refuse)
     response = client.get("/fr/")
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
+    assert len(page_cache_calls) == 2
 
 
-def test_it_does_not_cache_errors(client, db):
+def test_it_does_not_cache_errors(client, db, page_cache_calls):
     assert client.get("/fr/courses/no-such-session/").status_code == 404
-    assert not any(key.startswith(":1:page:") for key in cache._cache)
+    assert [call.split()[0] for call in page_cache_calls] == ["get"]
