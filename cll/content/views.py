@@ -37,7 +37,7 @@ def home(request):
 
 
 @require_safe
-@public_page
+@public_page(params=("page",))
 def news_list(request):
     page = Paginator(selectors.news_item_list_for(), NEWS_PER_PAGE).get_page(
         request.GET.get("page")

@@ -26,12 +26,13 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.middleware.csp import get_nonce
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -113,33 +114,67 @@ def _cacheable_response(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
-def _key(request: HttpRequest) -> str:
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+def _key(request: HttpRequest, allowed: frozenset[str]) -> str:
+    # Equivalent queries share one entry: empty values dropped, parameters sorted.
+    query = sorted(
+        (name, value)
+        for name, values in request.GET.lists()
+        if name in allowed
+        for value in values
+        if value
+    )
+    raw = f"{request.path}?{urlencode(query)}"
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
     today = timezone.localdate().isoformat()
-    return f"page:{content_version()}:{get_language()}:{today}:{path}"
+    return f"page:{content_version()}:{get_language()}:{today}:{digest}"
 
 
-def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve this view from the page cache to anonymous visitors (see the module docstring)."""
+def _without_unknown_parameters(request: HttpRequest, allowed: frozenset[str]) -> str | None:
+    """The URL without the query parameters this page does not use, if it had any."""
+    if all(name in allowed for name in request.GET):
+        return None
+    kept = [
+        (name, value) for name, value in parse_qsl(request.META["QUERY_STRING"]) if name in allowed
+    ]
+    return request.path + (f"?{urlencode(kept)}" if kept else "")
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not _cacheable_request(request):
-            return view(request, *args, **kwargs)
-        key = _key(request)
-        nonce = str(get_nonce(request))
-        cached = cache.get(key)
-        if cached is not None:
-            body, headers = cached
-            response = HttpResponse(body.replace(_PLACEHOLDER, nonce), headers=headers)
-        else:
-            response = view(request, *args, **kwargs)
-            if _cacheable_response(request, response):
-                headers = {name: response[name] for name in _KEPT_HEADERS if name in response}
-                body = response.content.decode(response.charset).replace(nonce, _PLACEHOLDER)
-                cache.set(key, (body, headers), PAGE_TTL)
-        # A signed-in visitor must never get an anonymous visitor's copy from a shared cache.
-        patch_vary_headers(response, ["Cookie"])
-        return response
 
-    return wrapper
+def public_page(
+    view: Callable[..., HttpResponse] | None = None, *, params: tuple[str, ...] = ()
+) -> Callable[..., HttpResponse]:
+    """Serve this view from the page cache to anonymous visitors (see the module docstring).
+
+    ``params`` are the query parameters the page understands. A request carrying any other one
+    (``utm_source``, ``fbclid``, junk) is redirected to the same URL without it: tracking
+    parameters are dropped, and nobody can make the site render and store one copy of a page
+    per made-up URL.
+    """
+    allowed = frozenset(params)
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not _cacheable_request(request):
+                return view(request, *args, **kwargs)
+            canonical = _without_unknown_parameters(request, allowed)
+            if canonical is not None:
+                return HttpResponsePermanentRedirect(canonical)
+            key = _key(request, allowed)
+            nonce = str(get_nonce(request))
+            cached = cache.get(key)
+            if cached is not None:
+                body, headers = cached
+                response = HttpResponse(body.replace(_PLACEHOLDER, nonce), headers=headers)
+            else:
+                response = view(request, *args, **kwargs)
+                if _cacheable_response(request, response):
+                    headers = {name: response[name] for name in _KEPT_HEADERS if name in response}
+                    body = response.content.decode(response.charset).replace(nonce, _PLACEHOLDER)
+                    cache.set(key, (body, headers), PAGE_TTL)
+            # A signed-in visitor must never get an anonymous visitor's copy from a shared cache.
+            patch_vary_headers(response, ["Cookie"])
+            return response
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

@@ -18,7 +18,7 @@ SESSIONS_PER_PAGE = 12
 
 
 @require_safe
-@public_page
+@public_page(params=(*SessionFilterForm.base_fields, "page"))
 def session_list(request):
     languages = list(selectors.language_list_for())
     sites = list(selectors.site_list_for())

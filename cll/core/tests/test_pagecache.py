@@ -102,3 +102,18 @@ def test_it_never_serves_a_cached_page_to_a_signed_in_person(client, alice, page
 def test_it_does_not_cache_errors(client, db, page_cache_calls):
     assert client.get("/fr/courses/no-such-session/").status_code == 404
     assert [call.split()[0] for call in page_cache_calls] == ["get"]
+
+
+def test_it_drops_parameters_the_page_does_not_use(client, db):
+    response = client.get("/fr/courses/?utm_source=news&level=B1&fbclid=x")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/fr/courses/?level=B1"
+    assert client.get("/fr/?ref=x").headers["Location"] == "/fr/"
+
+
+def test_it_shares_one_entry_between_equivalent_queries(client, db, page_cache_calls):
+    client.get("/fr/courses/?language=&level=B1&format=")
+    client.get("/fr/courses/?level=B1")
+    keys = [call.split()[1] for call in page_cache_calls]
+    assert [call.split()[0] for call in page_cache_calls] == ["get", "set", "get"]
+    assert len(set(keys)) == 1
