@@ -26,7 +26,7 @@ def test_it_runs_a_task_with_the_database_worker():
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)")
 def test_it_runs_a_task_with_the_redis_worker(tmp_path):
-    """Enqueue and work in separate processes, as on several machines."""
+    """Enqueue, work and read the result in three processes, as on several machines."""
     env = {
         **os.environ,
         "CLL_TASKS_BACKEND": "redis",
@@ -34,13 +34,10 @@ def test_it_runs_a_task_with_the_redis_worker(tmp_path):
         "DJANGO_SETTINGS_MODULE": "cll.test",
     }
     env.pop("PYTEST_CURRENT_TEST", None)
-    enqueue = (
-        "import django; django.setup();"
-        "from tests.tasks_fixture import add; print(add.enqueue(20, 22).id)"
-    )
-    task_id = (
-        subprocess.run(
-            [sys.executable, "-c", enqueue],
+
+    def run(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, *args],
             env=env,
             cwd=ROOT,
             capture_output=True,
@@ -48,33 +45,10 @@ def test_it_runs_a_task_with_the_redis_worker(tmp_path):
             check=True,
             timeout=60,
         )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "run_redis_tasks"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    check = (
-        "import django; django.setup();"
-        f"from tests.tasks_fixture import add; r = add.get_result({task_id!r});"
-        "print(r.status, r.return_value)"
-    )
-    out = (
-        subprocess.run(
-            [sys.executable, "-c", check],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    assert out == "SUCCESSFUL 42"
+        return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+    setup = "import django; django.setup(); from tests.tasks_fixture import add;"
+    task_id = run("-c", f"{setup} print(add.enqueue(20, 22).id)")
+    run("manage.py", "run_redis_tasks")
+    result = run("-c", f"{setup} r = add.get_result({task_id!r}); print(r.status, r.return_value)")
+    assert result == "SUCCESSFUL 42"
