@@ -82,6 +82,9 @@ INSTALLED_APPS = [
     "cll.accounts",
     "cll.courses",
     "cll.content",
+    # Accounts (django-allauth): registration, login, e-mail verification, password reset.
+    "allauth",
+    "allauth.account",
 ]
 REDIS_URL = env.redis_url("REDIS_URL")
 TASKS_BACKEND = env.string("CLL_TASKS_BACKEND", "database")
@@ -105,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cll.core.middleware.NoStoreForAuthenticatedMiddleware",
 ]
@@ -245,7 +249,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:profile"
+
+# -- Accounts (django-allauth) ----------------------------------------------------------------
+# E-mail is the login (no username); the address is kept in clear text on User and on allauth's
+# EmailAddress because both look it up (docs/architecture.md, "E-mail addresses").
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "cll.accounts.adapter.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "cll.accounts.forms.SignupForm"
+ACCOUNT_USER_DISPLAY = "cll.accounts.adapter.user_display"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# The same page and the same answer whether or not an address has an account.
+ACCOUNT_PREVENT_ENUMERATION = True
+# Logging out changes state: POST only (a GET shows the confirmation form).
+ACCOUNT_LOGOUT_ON_GET = False
+# None: the person chooses with the "Remember me" box on the login form.
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "content:home"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CLL] "
+# Brute-force protection: failed logins per address and per IP, and e-mail sending throttles.
+# Merged with allauth's defaults (signup, password reset, e-mail confirmation throttles).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
 
 # -- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "fr"

@@ -3,6 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from cll.accounts import urls as accounts_urls
 from cll.core import views as core_views
 
 urlpatterns = [
@@ -12,6 +13,10 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("cll.content.urls")),
     path("", include("cll.courses.urls")),
+    # Accounts (django-allauth): login, signup, verification, password reset; then our profile.
+    path("account/", include("cll.accounts.urls")),
+    path("account/", include(accounts_urls.allauth_overrides)),
+    path("account/", include("allauth.urls")),
     prefix_default_language=True,
 )
 

@@ -1,0 +1,22 @@
+"""Reads of the accounts app."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from cll.accounts.models import LearnerProfile, User
+from cll.privacy.models import AuditEntry
+
+PROFILE_ACTIONS = ("profile.create", "profile.update")
+
+
+def profile_get_for(*, user: User) -> LearnerProfile | None:
+    """The signed-in person's own profile (there is no id to tamper with: it is theirs)."""
+    return LearnerProfile.objects.filter(user=user).first()
+
+
+def profile_history_for(user: User) -> QuerySet[AuditEntry]:
+    """Changes to this person's profile, newest first: when and which fields, never values."""
+    return AuditEntry.objects.filter(subject=user.public_id, action__in=PROFILE_ACTIONS).order_by(
+        "-seq"
+    )

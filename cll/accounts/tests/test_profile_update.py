@@ -1,0 +1,85 @@
+"""The profile page: login required, own data only, changes effective at once and audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from cll.accounts.models import LearnerProfile
+from cll.accounts.selectors import profile_history_for
+from cll.accounts.services import profile_create, profile_update
+from cll.privacy.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+URL = "/fr/account/profile/"
+DATA = {"first_name": "Alice", "last_name": "Vandenberghe", "city": "Namur", "postcode": "5000"}
+
+
+@pytest.fixture
+def alice_profile(alice):
+    return profile_create(user=alice, data=DATA)
+
+
+def test_it_is_at_the_documented_url():
+    assert reverse("accounts:profile") == URL
+
+
+def test_it_requires_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_it_shows_only_the_signed_in_persons_data(client, alice_profile, charlie):
+    profile_create(user=charlie, data={"first_name": "Charlie", "last_name": "Dupont"})
+    client.force_login(charlie)
+    page = client.get(URL).content.decode()
+    assert "Charlie" in page
+    assert "Vandenberghe" not in page
+    assert "Namur" not in page
+
+
+def test_it_is_not_cached(client, alice_profile, alice):
+    client.force_login(alice)
+    assert "no-store" in client.get(URL)["Cache-Control"]
+
+
+def test_it_applies_a_change_at_once_and_audits_field_names_only(client, alice_profile, alice):
+    client.force_login(alice)
+    response = client.post(URL, {**DATA, "city": "Liège", "postcode": "4000", "phone": ""})
+    assert response.status_code == 302
+    assert response["Location"] == URL
+    page = client.get(URL).content.decode()
+    assert "Liège" in page
+
+    entry = AuditEntry.objects.filter(action="profile.update").get()
+    assert entry.subject == alice.public_id
+    assert entry.actor == alice.public_id
+    assert sorted(entry.fields) == ["city", "postcode"]
+    assert "Liège" not in str(entry.detail) + entry.target
+    # The history on the page lists when and which fields, by their (translated) labels.
+    assert "<td>localité, code postal</td>" in page
+
+
+def test_it_refuses_bad_input_and_keeps_the_old_values(client, alice_profile, alice):
+    client.force_login(alice)
+    response = client.post(URL, {**DATA, "city": "Liège", "phone": "not a phone"})
+    assert response.status_code == 200
+    assert "phone" in response.context["form"].errors
+    assert LearnerProfile.objects.get(user=alice).city == "Namur"
+    assert not AuditEntry.objects.filter(action="profile.update").exists()
+
+
+def test_it_writes_nothing_when_nothing_changed(alice_profile, alice):
+    profile_update(user=alice, data=DATA, actor=alice)
+    assert not AuditEntry.objects.filter(action="profile.update").exists()
+
+
+def test_it_lists_the_history_of_the_person_only(alice_profile, alice, charlie):
+    profile_create(user=charlie, data={"first_name": "Charlie", "last_name": "Dupont"})
+    profile_update(user=alice, data={**DATA, "level": "B2"}, actor=alice)
+    history = list(profile_history_for(alice))
+    assert [entry.action for entry in history] == ["profile.update", "profile.create"]
+    assert history[0].fields == ["level"]
+    assert all(entry.subject == alice.public_id for entry in history)
