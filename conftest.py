@@ -44,6 +44,40 @@ def _user(django_user_model, email: str, *roles: str, **extra):
     return user
 
 
+def staff_login(client, user) -> None:
+    """Sign a staff member in as with a password and a second factor: staff pages require an
+    MFA-authenticated session (cll/accounts/staff.py). The full flow is tested in
+    cll/accounts/tests/test_staff_mfa.py."""
+    import time
+
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.account.internal.userkit import user_id_to_str
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, generate_totp_secret())
+    client.force_login(user)
+    session = client.session
+    now = time.time()
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now},
+        {"method": "mfa", "at": now, "type": "totp"},
+    ]
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
+    session.save()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, signed in with a second factor (see ``staff_login``)."""
+    staff_login(client, admin_user)
+    return client
+
+
 @pytest.fixture
 def alice(db, django_user_model):
     """A learner."""

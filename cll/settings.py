@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Template filters only (no models); allauth's MFA pages use naturaltime.
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
@@ -85,6 +87,9 @@ INSTALLED_APPS = [
     # Accounts (django-allauth): registration, login, e-mail verification, password reset.
     "allauth",
     "allauth.account",
+    # Two-factor authentication (TOTP, WebAuthn, recovery codes) and "my other sessions".
+    "allauth.mfa",
+    "allauth.usersessions",
 ]
 REDIS_URL = env.redis_url("REDIS_URL")
 TASKS_BACKEND = env.string("CLL_TASKS_BACKEND", "database")
@@ -109,6 +114,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Staff pages (the Django admin) require an MFA-authenticated session (cll/accounts/staff.py).
+    "cll.accounts.staff.StaffMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cll.core.middleware.NoStoreForAuthenticatedMiddleware",
 ]
@@ -279,6 +287,87 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CLL] "
 # Brute-force protection: failed logins per address and per IP, and e-mail sending throttles.
 # Merged with allauth's defaults (signup, password reset, e-mail confirmation throttles).
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+
+# -- Accounts: social sign-in (allauth.socialaccount) -----------------------------------------
+# Google, Facebook, Microsoft and LinkedIn (OpenID Connect, as allauth documents it). A provider
+# is enabled only when both its client id and secret are set: no key, no button, and no request
+# to any third party. Apps live here, not in the database (the SocialApp table stays empty).
+INSTALLED_APPS += [
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.facebook",
+    "allauth.socialaccount.providers.microsoft",
+    "allauth.socialaccount.providers.openid_connect",
+]
+SOCIALACCOUNT_ADAPTER = "cll.accounts.adapter.SocialAccountAdapter"
+
+
+def _social_apps(prefix: str, **extra) -> list[dict]:
+    client_id = env.string(f"CLL_SOCIAL_{prefix}_CLIENT_ID", "")
+    secret = env.string(f"CLL_SOCIAL_{prefix}_SECRET", "")
+    if not (client_id and secret):
+        return []
+    return [{"client_id": client_id, "secret": secret, "key": "", **extra}]
+
+
+# The smallest scopes that sign a person in: an identifier, a name and the e-mail address.
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {
+        "APPS": _social_apps("GOOGLE"),
+        "SCOPE": ["openid", "email", "profile"],
+        "AUTH_PARAMS": {"access_type": "online"},
+        "OAUTH_PKCE_ENABLED": True,
+    },
+    "facebook": {
+        "APPS": _social_apps("FACEBOOK"),
+        "METHOD": "oauth2",  # never Facebook's JavaScript SDK in our pages
+        "SCOPE": ["email", "public_profile"],
+        "FIELDS": ["id", "email", "name", "first_name", "last_name"],
+    },
+    "microsoft": {
+        "APPS": _social_apps("MICROSOFT"),
+        "TENANT": env.string("CLL_SOCIAL_MICROSOFT_TENANT", "common"),
+        "SCOPE": ["openid", "email", "profile", "User.Read"],
+    },
+    "openid_connect": {
+        "APPS": _social_apps(
+            "LINKEDIN",
+            provider_id="linkedin",
+            name="LinkedIn",
+            settings={
+                "server_url": "https://www.linkedin.com/oauth",
+                "token_auth_method": "client_secret_post",
+            },
+        ),
+        "SCOPE": ["openid", "email", "profile"],
+        "OAUTH_PKCE_ENABLED": True,
+    },
+}
+# Signing in with a provider whose e-mail matches an existing account does NOT sign into that
+# account: a provider that lets people claim addresses it has not verified could otherwise take
+# it over. The person signs in with their password and links the provider from their profile.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+# An address the provider did not verify is verified by us, as at signup.
+SOCIALACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# No access or refresh tokens kept: we only sign in, we never call the provider on the
+# person's behalf later.
+SOCIALACCOUNT_STORE_TOKENS = False
+# Starting a sign-in changes state: POST only (a GET shows a confirmation page).
+SOCIALACCOUNT_LOGIN_ON_GET = False
+# Changing the e-mail address, the password or the second factors asks for the password (or a
+# second factor) again when the last sign-in is older than ACCOUNT_REAUTHENTICATION_TIMEOUT.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.integer("CLL_REAUTHENTICATION_TIMEOUT", 300, minimum=0)
+# Two-factor authentication, available to everyone and required for staff pages.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# TOTP secrets and recovery-code seeds are encrypted at rest with the person's data key.
+MFA_ADAPTER = "cll.accounts.mfa.MFAAdapter"
+MFA_TOTP_ISSUER = ORGANISATION_NAME
+# WebAuthn needs HTTPS except on localhost; allowing plain http is for development and tests only.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+# URL prefixes of staff pages: a staff member needs MFA set up and used in the session to open them.
+STAFF_MFA_PATH_PREFIXES = ["/admin/"]
 
 # -- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "fr"

@@ -20,3 +20,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
 
 # A test-only app whose models exercise the encrypted fields (tests/testapp/).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
+
+# A real OpenID Connect provider for the social sign-in test (tests/oidc/): django-oauth-toolkit,
+# a development dependency, served by the live server under a test-only URLconf.
+INSTALLED_APPS = [*INSTALLED_APPS, "oauth2_provider"]

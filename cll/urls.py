@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
@@ -5,6 +6,9 @@ from django.urls import include, path
 
 from cll.accounts import urls as accounts_urls
 from cll.core import views as core_views
+
+# The admin's own login form would skip allauth (rate limits, second factor): send people to ours.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("health", core_views.health, name="health"),

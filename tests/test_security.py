@@ -18,7 +18,7 @@ urlpatterns = [path("boom", boom)]
 
 @pytest.fixture
 def page(client, db):
-    return client.get("/admin/login/")
+    return client.get("/fr/account/login/")
 
 
 def test_it_sends_a_nonce_based_csp_without_unsafe_inline(page):

@@ -1,4 +1,5 @@
-"""django-allauth adapter: allauth's e-mails go through the outbox like every other message."""
+"""django-allauth adapters: allauth's e-mails go through the outbox like every other message;
+social accounts keep only the profile data we need."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -59,3 +61,56 @@ def user_display(user) -> str:
     The e-mail address, not ``str(user)`` (the public id, meaningless to the person).
     """
     return user.email
+
+
+# What a social account keeps of the profile a provider sends (SocialAccount.extra_data): the
+# identifier, the e-mail address and whether the provider verified it, and the name shown on the
+# connections page. Everything else (picture, locale, profile link, token claims...) is dropped.
+EXTRA_DATA_KEPT = frozenset(
+    {
+        # OpenID Connect claims (Google, LinkedIn, Microsoft, any OIDC provider)
+        "sub",
+        "email",
+        "email_verified",
+        "name",
+        "given_name",
+        "family_name",
+        # Facebook
+        "id",
+        "first_name",
+        "last_name",
+        # Google (legacy userinfo)
+        "verified_email",
+        # Microsoft Graph
+        "mail",
+        "userPrincipalName",
+        "displayName",
+        "givenName",
+        "surname",
+    }
+)
+# allauth's openid_connect provider nests the claims under these keys.
+_NESTED = ("userinfo", "id_token")
+
+
+def minimise_extra_data(data: object) -> dict:
+    if not isinstance(data, dict):
+        return {}
+    kept = {key: value for key, value in data.items() if key in EXTRA_DATA_KEPT}
+    for key in _NESTED:
+        if isinstance(data.get(key), dict):
+            kept[key] = minimise_extra_data(data[key])
+    return kept
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def pre_social_login(self, request, sociallogin) -> None:
+        """Trim what the provider sent before anything is saved (sign-in, signup or link)."""
+        sociallogin.account.extra_data = minimise_extra_data(sociallogin.account.extra_data)
+        super().pre_social_login(request, sociallogin)
+
+
+def minimise_on_save(sender, instance, **kwargs) -> None:
+    """pre_save of SocialAccount: allauth also refreshes extra_data of an account it finds at
+    sign-in, before the adapter sees it; the map's promise holds for every save."""
+    instance.extra_data = minimise_extra_data(instance.extra_data)

@@ -1,5 +1,6 @@
 """Data map of the accounts app (see cll/privacy/datamap.py)."""
 
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
 from cll.privacy.datamap import (
@@ -295,3 +296,204 @@ register(
         ),
     },
 )
+
+# django-allauth's second factors (allauth.mfa). ``data`` holds the credential itself: the TOTP
+# secret and the recovery-code seed, passed through allauth's MFA adapter ``encrypt()`` hook,
+# which we do not override yet (the hook receives no user, so it cannot pick the person's data
+# key; see docs/architecture.md), and WebAuthn public keys and credential ids. Nobody reads it.
+if apps.is_installed("allauth.mfa"):
+    register(
+        "mfa.Authenticator",
+        subject="user",
+        third_party=True,
+        description="Second factors of accounts: authenticator apps, security keys, recovery "
+        "codes (django-allauth).",
+        fields={
+            **same(NOT_PERSONAL, "id"),
+            "user": FieldRule(
+                Category.IDENTITY,
+                ("security",),
+                Basis.CONTRACT,
+                ACCOUNT,
+                Erasure.DELETE,
+                readers=_PRIVATE_READERS,
+            ),
+            "data": FieldRule(
+                Category.SECURITY,
+                ("security",),
+                Basis.CONTRACT,
+                ACCOUNT,
+                Erasure.DELETE,
+                readers=(),
+            ),
+            **same(
+                FieldRule(
+                    Category.TECHNICAL,
+                    ("security",),
+                    Basis.CONTRACT,
+                    ACCOUNT,
+                    Erasure.DELETE,
+                    readers=(Role.SELF, Role.ADMINISTRATOR, Role.PRIVACY_OFFICER),
+                ),
+                "type",
+                "created_at",
+                "last_used_at",
+            ),
+        },
+    )
+
+USER_SESSION = retention_rule(
+    "user-session",
+    "While the sign-in session lives: removed when the person signs out or ends it from their "
+    "session list; rows of expired sessions are purged daily (with manage.py clearsessions) "
+    "and whenever the list is shown.",
+)
+
+# allauth.usersessions: the list of "my sessions" (IP address and browser of each sign-in).
+if apps.is_installed("allauth.usersessions"):
+    register(
+        "usersessions.UserSession",
+        subject="user",
+        third_party=True,
+        description="Your signed-in sessions: IP address, browser and times (django-allauth).",
+        fields={
+            **same(NOT_PERSONAL, "id"),
+            # Whoever holds the key is signed in as the person: a credential.
+            "session_key": FieldRule(
+                Category.SECURITY,
+                ("security",),
+                Basis.CONTRACT,
+                USER_SESSION,
+                Erasure.DELETE,
+                readers=(),
+            ),
+            **same(
+                FieldRule(
+                    Category.TECHNICAL,
+                    ACCOUNT_SERVICE,
+                    Basis.CONTRACT,
+                    USER_SESSION,
+                    Erasure.DELETE,
+                    readers=(Role.SELF, Role.ADMINISTRATOR, Role.PRIVACY_OFFICER),
+                ),
+                "user",
+                "ip",
+                "user_agent",
+                "created_at",
+                "last_seen_at",
+                "data",
+            ),
+        },
+    )
+
+if apps.is_installed("allauth.socialaccount"):
+    # Social sign-in (allauth.socialaccount), optional: only a person who chooses to link a
+    # provider has a SocialAccount, so the basis is their consent; unlinking it from the profile
+    # (/account/3rdparty/) deletes the row, as does erasing the account.
+    SOCIAL_LINK = retention_rule(
+        "social-link",
+        "While the provider is linked to the account; deleted when the person unlinks it or the "
+        "account is erased.",
+    )
+    register(
+        "socialaccount.SocialAccount",
+        subject="user",
+        third_party=True,
+        description="Links between an account and a sign-in provider (django-allauth).",
+        fields={
+            **same(NOT_PERSONAL, "id", "provider"),
+            "user": FieldRule(
+                Category.IDENTITY,
+                ACCOUNT_SERVICE,
+                Basis.CONSENT,
+                SOCIAL_LINK,
+                Erasure.DELETE,
+                readers=_PRIVATE_READERS,
+            ),
+            # The person's identifier at the provider: lets it sign them in.
+            "uid": FieldRule(
+                Category.IDENTITY,
+                ACCOUNT_SERVICE,
+                Basis.CONSENT,
+                SOCIAL_LINK,
+                Erasure.DELETE,
+                readers=_PRIVATE_READERS,
+            ),
+            # The profile the provider sent, minimised on save to the identifier, the e-mail
+            # address (and whether it is verified) and the name (cll/accounts/adapter.py,
+            # EXTRA_DATA_KEPT).
+            "extra_data": FieldRule(
+                Category.IDENTITY,
+                ACCOUNT_SERVICE,
+                Basis.CONSENT,
+                SOCIAL_LINK,
+                Erasure.DELETE,
+                readers=_PRIVATE_READERS,
+            ),
+            **same(
+                FieldRule(
+                    Category.TECHNICAL,
+                    ACCOUNT_SERVICE,
+                    Basis.CONSENT,
+                    SOCIAL_LINK,
+                    Erasure.DELETE,
+                    readers=_PRIVATE_READERS,
+                ),
+                "last_login",
+                "date_joined",
+            ),
+        },
+    )
+    # Empty: SOCIALACCOUNT_STORE_TOKENS is False. Declared for what it would hold.
+    register(
+        "socialaccount.SocialToken",
+        subject="account__user",
+        third_party=True,
+        description="Provider access tokens (django-allauth; not stored, see settings).",
+        fields={
+            **same(NOT_PERSONAL, "id", "app"),
+            **same(
+                FieldRule(
+                    Category.SECURITY,
+                    ACCOUNT_SERVICE,
+                    Basis.CONSENT,
+                    SOCIAL_LINK,
+                    Erasure.DELETE,
+                    readers=(),
+                ),
+                "token",
+                "token_secret",
+            ),
+            **same(
+                FieldRule(
+                    Category.TECHNICAL,
+                    ACCOUNT_SERVICE,
+                    Basis.CONSENT,
+                    SOCIAL_LINK,
+                    Erasure.DELETE,
+                    readers=_PRIVATE_READERS,
+                ),
+                "account",
+                "expires_at",
+            ),
+        },
+    )
+    # Provider configuration (empty: the apps are configured in settings). The client secret
+    # is ours, not anyone's personal data.
+    register(
+        "socialaccount.SocialApp",
+        subject=None,
+        third_party=True,
+        description="Sign-in provider configuration (django-allauth; configured in settings).",
+        fields=same(
+            NOT_PERSONAL,
+            "id",
+            "provider",
+            "provider_id",
+            "name",
+            "client_id",
+            "secret",
+            "key",
+            "settings",
+        ),
+    )

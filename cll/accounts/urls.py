@@ -10,4 +10,5 @@ urlpatterns = [
 # Served in place of allauth's own signup view (same path, listed before allauth's URLs).
 allauth_overrides = [
     path("signup/", views.signup, name="account_signup"),
+    path("password/change/", views.password_change, name="account_change_password"),
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from allauth.account.views import SignupView
+from allauth.account.decorators import reauthentication_required
+from allauth.account.views import PasswordChangeView, SignupView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -28,6 +29,10 @@ class AtomicSignupView(SignupView):
 
 signup = AtomicSignupView.as_view()
 
+# allauth asks for the current password in the form; we also ask for a recent sign-in (password
+# or second factor, within ACCOUNT_REAUTHENTICATION_TIMEOUT), as for e-mail and MFA changes.
+password_change = reauthentication_required(PasswordChangeView.as_view())
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -46,7 +51,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "profile": current, "history": _history(request.user)},
+        {
+            "form": form,
+            "profile": current,
+            "history": _history(request.user),
+            "social_accounts": _social_accounts(request.user),
+        },
     )
 
 
@@ -62,3 +72,17 @@ def _history(user) -> list[dict]:
         {"at": entry.at, "fields": [label(name) for name in entry.fields]}
         for entry in profile_history_for(user)[:50]
     ]
+
+
+def _social_accounts(user) -> list:
+    # Linked sign-in providers (allauth.socialaccount), unlinked from /account/3rdparty/.
+    from allauth.socialaccount.models import SocialAccount
+
+    linked = []
+    for account in SocialAccount.objects.filter(user=user).order_by("provider", "pk"):
+        try:
+            name, shown = account.get_provider().name, str(account.get_provider_account())
+        except Exception:  # the provider's keys were removed from the settings since
+            name, shown = account.provider, ""
+        linked.append({"provider": name, "account": shown})
+    return linked

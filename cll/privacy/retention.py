@@ -1,4 +1,5 @@
-"""Retention of the third-party tables the data map declares (sessions, admin log, task results).
+"""Retention of the third-party tables the data map declares (sessions, the "my sessions" list,
+admin log, task results).
 
 Each function applies the rule of the same name in ``cll/privacy/thirdparty.py``, reading its
 period from the data map, so the declared rule and the deletion cannot drift apart. The
@@ -27,6 +28,15 @@ def _days(rule: str) -> int:
 def prune_sessions() -> None:
     """Expired sign-in sessions (Django's own rule: past their expiry date)."""
     call_command("clearsessions")
+
+
+def prune_user_sessions() -> int:
+    """Rows of allauth's "my sessions" list whose sign-in session has ended (expired, signed out
+    or cleared): the user-session rule in cll/accounts/privacy.py. Returns how many went."""
+    if not apps.is_installed("allauth.usersessions"):
+        return 0
+    UserSession = apps.get_model("usersessions", "UserSession")
+    return sum(1 for row in UserSession.objects.iterator() if row.purge())
 
 
 def prune_admin_log(*, dry_run: bool = False) -> int:

@@ -11,7 +11,9 @@ from cll.privacy import retention
 @cron("7 3 * * *")
 @task
 def prune_third_party_tables() -> int:
-    """Expired sessions, old admin log rows and old task results; returns admin rows deleted."""
+    """Expired sessions (and their "my sessions" rows), old admin log rows and old task results;
+    returns admin rows deleted."""
     retention.prune_sessions()
+    retention.prune_user_sessions()
     retention.prune_task_results()
     return retention.prune_admin_log()

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from cll.privacy.services import audit_record
+from conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ CHANGELIST = reverse("admin:privacy_auditentry_changelist")
 @pytest.fixture
 def auditor(client, dora):
     dora.user_permissions.add(Permission.objects.get(codename="view_auditentry"))
-    client.force_login(dora)
+    staff_login(client, dora)
     return client
 
 
@@ -45,7 +46,7 @@ def test_it_sends_a_learner_to_the_admin_login(client, charlie, entries):
 
 
 def test_it_hides_the_ledger_from_staff_without_the_permission(client, bob, entries):
-    client.force_login(bob)
+    staff_login(client, bob)
 
     assert client.get(CHANGELIST).status_code == 403
 

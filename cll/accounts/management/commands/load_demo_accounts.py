@@ -1,5 +1,6 @@
 """Demo accounts for the embedded set-up: one per persona of DESIGN.md. Never in production."""
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -34,4 +35,11 @@ class Command(BaseCommand):
                     is_superuser=Role.ADMINISTRATOR in roles,
                 )
                 user.groups.set(Group.objects.filter(name__in=roles))
+            # Demo addresses cannot receive mail: mark them verified so the accounts can sign in.
+            EmailAddress.objects.update_or_create(
+                user=user, email=email, defaults={"verified": True, "primary": True}
+            )
             self.stdout.write(f"  {persona:<16} {email:<22} password: {DEMO_PASSWORD}")
+        self.stdout.write(
+            "  Staff accounts set up two-factor authentication at their first visit to /admin/."
+        )
