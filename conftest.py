@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+from contextlib import contextmanager
+
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management.commands import flush
 
 from cll.lib import crypto
 from cll.privacy.datamap import Role
@@ -12,6 +16,48 @@ from cll.privacy.datamap import Role
 pytest_plugins = ["cll.lib.testing.smtp"]
 
 PASSWORD = "correct horse battery staple"
+
+
+@contextmanager
+def _audit_triggers_lifted(database: str):
+    """The ledger's append-only triggers, removed for one flush and put back right after."""
+    from django.db import connections
+
+    triggers = importlib.import_module("cll.privacy.migrations.0002_audit_append_only")
+    connection = connections[database]
+    if connection.vendor == "sqlite":
+        lift, restore = triggers.SQLITE_REVERSE, triggers.SQLITE
+    else:
+        lift = ["ALTER TABLE privacy_auditentry DISABLE TRIGGER USER"]
+        restore = ["ALTER TABLE privacy_auditentry ENABLE TRIGGER USER"]
+    with connection.cursor() as cursor:
+        for statement in lift:
+            cursor.execute(statement)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for statement in restore:
+                cursor.execute(statement)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flushable_audit_ledger():
+    """Let the flush that ends each transactional test empty the append-only audit ledger.
+
+    Only ``manage.py flush`` (which pytest-django runs after a transactional test) gets past
+    the triggers; every other UPDATE, DELETE or TRUNCATE in the suite still meets them, so the
+    tests that prove the ledger refuses changes keep proving it.
+    """
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        with _audit_triggers_lifted(options["database"]):
+            return original(self, **options)
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
 
 
 @pytest.fixture(autouse=True)

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "cll.courses",
     "cll.content",
     # Accounts (django-allauth): registration, login, e-mail verification, password reset.
+    # Country names in the visitor's language (translations ship with the package).
+    "django_countries",
     "allauth",
     "allauth.account",
     # Two-factor authentication (TOTP, WebAuthn, recovery codes) and "my other sessions".
@@ -138,7 +140,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "cll.core.context_processors.site",
+                "cll.core.context_processors.organisation",
             ],
         },
     },
@@ -359,6 +361,12 @@ SOCIALACCOUNT_LOGIN_ON_GET = False
 # second factor) again when the last sign-in is older than ACCOUNT_REAUTHENTICATION_TIMEOUT.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.integer("CLL_REAUTHENTICATION_TIMEOUT", 300, minimum=0)
+
+# Children under this age register only with a parent's or guardian's consent (GDPR Art. 8;
+# 13 in Belgium). The consent records the privacy policy version the guardian accepted.
+DIGITAL_CONSENT_AGE = env.integer("CLL_DIGITAL_CONSENT_AGE", 13, minimum=0)
+PRIVACY_POLICY_VERSION = env.string("CLL_PRIVACY_POLICY_VERSION", "2026-11")
+PARENTAL_CONSENT_LINK_DAYS = 7
 # Two-factor authentication, available to everyone and required for staff pages.
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 # TOTP secrets and recovery-code seeds are encrypted at rest with the person's data key.
@@ -366,12 +374,14 @@ MFA_ADAPTER = "cll.accounts.mfa.MFAAdapter"
 MFA_TOTP_ISSUER = ORGANISATION_NAME
 # WebAuthn needs HTTPS except on localhost; allowing plain http is for development and tests only.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
-# URL prefixes of staff pages: a staff member needs MFA set up and used in the session to open them.
-STAFF_MFA_PATH_PREFIXES = ["/admin/"]
 
 # -- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English")), ("nl", _("Nederlands"))]
+# URL prefixes of staff pages: a staff member needs MFA set up and used in the session to open them.
+# The middleware compares path prefixes, so the language-prefixed staff pages are listed per
+# language (i18n_patterns with prefix_default_language=True: every page has one).
+STAFF_MFA_PATH_PREFIXES = ["/admin/", *(f"/{code}/staff/" for code, _name in LANGUAGES)]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Europe/Brussels"

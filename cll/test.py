@@ -13,11 +13,6 @@ from cll.settings import PASSWORD_HASHERS
 # Hashing passwords with Argon2 in every fixture would dominate the suite's time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
-    # Transactional tests are torn down with TRUNCATE, which the audit ledger otherwise refuses
-    # (cll/privacy/migrations/0002_audit_append_only.py).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c cll.ledger_truncate=allow"  # noqa: F405
-
 # A test-only app whose models exercise the encrypted fields (tests/testapp/).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 

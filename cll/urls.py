@@ -21,6 +21,8 @@ urlpatterns += i18n_patterns(
     path("account/", include("cll.accounts.urls")),
     path("account/", include(accounts_urls.allauth_overrides)),
     path("account/", include("allauth.urls")),
+    # Staff pages (a staff role and a second factor required, see cll/accounts/staff.py).
+    path("staff/", include("cll.accounts.staff_urls")),
     prefix_default_language=True,
 )
 

@@ -223,3 +223,138 @@ class SignupForm(ProfileFieldsForm):
 
 class ProfileForm(ProfileFieldsForm):
     """The profile page's form."""
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting one's account asks for the password (and nothing is undone afterwards)."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("To confirm that it is you. Your account cannot be restored afterwards."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("This password is not correct."), code="password")
+        return password
+
+
+class AccountReactivateForm(forms.Form):
+    """Signing in to an account one deactivated, which switches it back on."""
+
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        from allauth.account.adapter import get_adapter
+        from allauth.core import ratelimit
+
+        from cll.accounts.models import User
+
+        cleaned = super().clean()
+        email, password = cleaned.get("email"), cleaned.get("password")
+        if email and password:
+            # Counted with failed sign-ins (ACCOUNT_RATE_LIMITS["login_failed"]).
+            if self.request is not None and not ratelimit.consume(
+                self.request, action="login_failed", key=f"reactivate:{email.lower()}"
+            ):
+                raise forms.ValidationError(
+                    get_adapter().error_messages["too_many_login_attempts"], code="ratelimit"
+                )
+            user = User.objects.filter(
+                email=email.lower(), is_active=False, deactivated_at__isnull=False
+            ).first()
+            # Same answer for unknown, active and wrong-password accounts (no enumeration);
+            # the password is hashed either way so timing does not tell them apart.
+            if user is None:
+                User().set_password(password)
+                raise forms.ValidationError(self._refused(), code="refused")
+            if not user.check_password(password):
+                raise forms.ValidationError(self._refused(), code="refused")
+            cleaned["user"] = user
+        return cleaned
+
+    @staticmethod
+    def _refused():
+        return _("The e-mail address or the password is not correct.")
+
+
+class ParentEmailForm(forms.Form):
+    """All a child under the digital consent age is asked: a parent's e-mail address."""
+
+    parent_email = forms.EmailField(
+        label=_("Your parent's or guardian's e-mail address"),
+        max_length=254,
+        help_text=_(
+            "We send them a link to give their permission and create your account. "
+            "We keep nothing else about you."
+        ),
+    )
+
+
+class HandoverForm(forms.Form):
+    """The child's own e-mail address and password, when they take over their account."""
+
+    email = forms.EmailField(
+        label=_("Your own e-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("You will sign in with it; we send a link to check it."),
+    )
+    password1 = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Your password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_email(self):
+        from cll.accounts.models import User
+
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("This e-mail address cannot be used. Please choose another one."), code="taken"
+            )
+        return email
+
+    def clean(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        cleaned = super().clean()
+        one, two = cleaned.get("password1"), cleaned.get("password2")
+        if one and two:
+            if one != two:
+                self.add_error(
+                    "password2",
+                    forms.ValidationError(_("The two passwords differ."), code="mismatch"),
+                )
+            else:
+                try:
+                    validate_password(one)
+                except forms.ValidationError as error:
+                    self.add_error("password1", error)
+        return cleaned

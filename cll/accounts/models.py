@@ -43,6 +43,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Set when the person deactivates their own account (they may reactivate it by signing in
+    # on the reactivation page); None for active accounts and for accounts disabled by staff
+    # or erased, which cannot be reactivated that way.
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -105,3 +109,53 @@ class LearnerProfile(models.Model):
         from django.urls import reverse
 
         return reverse("accounts:profile")
+
+
+class Guardianship(models.Model):
+    """A guardian (any adult account) responsible for a child learner's account.
+
+    Created when the guardian confirms a parental consent request and completes the child's
+    profile; the consent itself (guardian, child, time, policy version) is also in the audit
+    ledger ("consent.parental").
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        HANDED_OVER = "handed_over", _("handed over to the learner")
+
+    guardian = models.ForeignKey(User, on_delete=models.CASCADE, related_name="wards")
+    child = models.ForeignKey(User, on_delete=models.CASCADE, related_name="guardianships")
+    consent_given_at = models.DateTimeField(_("consent given at"), default=timezone.now)
+    policy_version = models.CharField(_("privacy policy version"), max_length=32)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+
+    class Meta:
+        verbose_name = _("guardianship")
+        verbose_name_plural = _("guardianships")
+        constraints = [
+            models.UniqueConstraint(fields=["guardian", "child"], name="accounts_guardianship_pair")
+        ]
+
+    def __str__(self):
+        return f"guardianship:{self.pk}"
+
+
+class ParentalConsentRequest(models.Model):
+    """What a child under the digital consent age leaves when trying to register: only a
+    parent's e-mail address (encrypted with this request's own data key, destroyed when the
+    request is used or expires) and the hash of the link's token. Nothing about the child."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    parent_email = EncryptedTextField(_("parent's e-mail address"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+
+    class Meta:
+        verbose_name = _("parental consent request")
+        verbose_name_plural = _("parental consent requests")
+
+    def __str__(self):
+        return f"consent-request:{self.public_id}"

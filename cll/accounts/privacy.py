@@ -76,6 +76,7 @@ register(
             ),
             "last_login",
             "date_joined",
+            "deactivated_at",
         ),
     },
 )
@@ -217,6 +218,83 @@ register(
             ),
             "created_at",
             "updated_at",
+        ),
+    },
+)
+
+CONSENT_REQUEST = retention_rule(
+    "parental-consent-request",
+    "Until the parent confirms (then deleted) or for 7 days at most; expired requests are "
+    "purged and their data key destroyed.",
+)
+
+# A child's account is managed by a guardian: who, since when, under which policy version.
+register(
+    "accounts.Guardianship",
+    subject="child",
+    description="Guardians of child learners, with the parental consent they gave.",
+    fields={
+        **same(NOT_PERSONAL, "id"),
+        **same(
+            FieldRule(
+                Category.MINOR,
+                ("account",),
+                Basis.LEGAL_OBLIGATION,
+                ACCOUNT,
+                Erasure.DELETE,
+                readers=_PRIVATE_READERS,
+            ),
+            "guardian",
+            "child",
+            "consent_given_at",
+            "policy_version",
+            "status",
+        ),
+    },
+)
+# What a child under the digital consent age leaves: their parent's address, nothing else.
+register(
+    "accounts.ParentalConsentRequest",
+    subject="id:public_id",
+    description="Pending parental consent requests: a parent's e-mail address and a link hash.",
+    fields={
+        **same(NOT_PERSONAL, "id"),
+        "public_id": FieldRule(
+            Category.TECHNICAL,
+            ("account",),
+            Basis.LEGAL_OBLIGATION,
+            CONSENT_REQUEST,
+            Erasure.DELETE,
+            readers=(),
+        ),
+        "parent_email": FieldRule(
+            Category.CONTACT,
+            ("account",),
+            Basis.LEGAL_OBLIGATION,
+            CONSENT_REQUEST,
+            Erasure.DELETE,
+            readers=(Role.ADMINISTRATOR, Role.PRIVACY_OFFICER),
+            encrypted=True,
+        ),
+        "token_hash": FieldRule(
+            Category.SECURITY,
+            ("account",),
+            Basis.LEGAL_OBLIGATION,
+            CONSENT_REQUEST,
+            Erasure.DELETE,
+            readers=(),
+        ),
+        **same(
+            FieldRule(
+                Category.TECHNICAL,
+                ("account",),
+                Basis.LEGAL_OBLIGATION,
+                CONSENT_REQUEST,
+                Erasure.DELETE,
+                readers=(),
+            ),
+            "created_at",
+            "expires_at",
         ),
     },
 )

@@ -20,3 +20,15 @@ def profile_history_for(user: User) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(subject=user.public_id, action__in=PROFILE_ACTIONS).order_by(
         "-seq"
     )
+
+
+def children_of(guardian: User) -> QuerySet[User]:
+    """The child accounts this guardian is responsible for."""
+    return User.objects.filter(
+        guardianships__guardian=guardian, guardianships__status="active"
+    ).order_by("date_joined")
+
+
+def child_get_for(*, guardian: User, public_id) -> User | None:
+    """One of this guardian's children by public id; None for anyone else's (callers 404)."""
+    return children_of(guardian).filter(public_id=public_id).first()

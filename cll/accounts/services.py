@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cll.accounts.forms import PROFILE_FIELDS
-from cll.accounts.models import LearnerProfile, User
+from cll.accounts.models import Guardianship, LearnerProfile, ParentalConsentRequest, User
 from cll.privacy.services import audit_record
 
 
@@ -61,3 +61,320 @@ def profile_update(*, user: User, data: dict[str, Any], actor: User) -> LearnerP
             fields=changed,
         )
     return profile
+
+
+# -- Deactivation and deletion (the person's own choice) ---------------------------------------
+
+
+def sessions_end_all(*, user: User) -> int:
+    """End every sign-in session of ``user``, on every device; returns how many were ended.
+
+    allauth.usersessions lists the sessions it saw; the session table is also walked, since a
+    session may predate that list (or be opened without its middleware). Each session is
+    deleted through the session engine, so cached copies go too.
+    """
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    keys: set[str] = set()
+    from django.apps import apps
+
+    if apps.is_installed("allauth.usersessions"):
+        from allauth.usersessions.models import UserSession
+
+        keys.update(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+        UserSession.objects.filter(user=user).delete()
+    get_model = getattr(store_class, "get_model_class", None)
+    if get_model is not None:
+        user_id = str(user.pk)
+        for session in get_model().objects.filter(expire_date__gt=timezone.now()).iterator():
+            if str(session.get_decoded().get("_auth_user_id")) == user_id:
+                keys.add(session.session_key)
+    for key in keys:
+        store_class(session_key=key).delete()
+    return len(keys)
+
+
+def account_deactivate(*, user: User) -> User:
+    """The person switches their account off: they are signed out everywhere and cannot sign
+    in until they reactivate it (accounts:reactivate). Nothing is deleted."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.is_active = False
+        user.deactivated_at = timezone.now()
+        user.save(update_fields=["is_active", "deactivated_at"])
+        sessions_end_all(user=user)
+        audit_record(actor=user, subject=user, action="account.deactivate", target=user)
+    return user
+
+
+def account_reactivate(*, user: User) -> User:
+    """Switch back on an account its owner deactivated (never one disabled by staff or erased)."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.deactivated_at is None or user.is_active:
+            raise ValueError("Only an account deactivated by its owner can be reactivated.")
+        user.is_active = True
+        user.deactivated_at = None
+        user.save(update_fields=["is_active", "deactivated_at"])
+        audit_record(actor=user, subject=user, action="account.reactivate", target=user)
+    return user
+
+
+def account_delete(*, user: User, actor: User | None = None) -> User:
+    """Erase the person's account as the data map says (cll/accounts/privacy.py).
+
+    - deleted: the learner profile, allauth e-mail addresses, social accounts (and their
+      tokens), second factors, sessions;
+    - anonymised: the account row stays (the ledger and other records point at it) with a
+      random non-routable e-mail address, an unusable password, inactive, no roles;
+    - crypto-shredded: the person's data key is destroyed, so every value sealed with it (in
+      this database, queued e-mails and backups) is unreadable for good.
+
+    The audit entry holds ids only.
+    """
+    import uuid
+
+    from django.apps import apps
+
+    from cll.lib.crypto import data_key_destroy
+
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        sessions_end_all(user=user)
+        LearnerProfile.objects.filter(user=user).delete()
+        # A deleted child is no one's ward any more (the consent stays in the ledger). The wards
+        # of a deleted guardian keep their (now unmanaged) link: to be decided.
+
+        Guardianship.objects.filter(child=user).delete()
+        for label, model_name in (
+            ("account", "EmailAddress"),
+            ("socialaccount", "SocialAccount"),
+            ("mfa", "Authenticator"),
+        ):
+            if apps.is_installed(f"allauth.{label}"):
+                apps.get_model(label, model_name).objects.filter(user=user).delete()
+        user.email = f"erased-{uuid.uuid4().hex}@invalid"
+        user.set_unusable_password()
+        user.is_active = False
+        user.is_staff = False
+        user.is_superuser = False
+        user.deactivated_at = None
+        user.last_login = None
+        user.save()
+        user.groups.clear()
+        user.user_permissions.clear()
+        audit_record(actor=actor or user, subject=user, action="account.delete", target=user)
+        data_key_destroy(subject=user.public_id)
+    return user
+
+
+# -- Children and guardians ---------------------------------------------------------------------
+
+
+def age_on(birth_date, today=None) -> int:
+    today = today or timezone.localdate()
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
+
+
+def is_under_consent_age(birth_date) -> bool:
+    from django.conf import settings
+
+    return birth_date is not None and age_on(birth_date) < settings.DIGITAL_CONSENT_AGE
+
+
+def _token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parental_consent_request_create(*, parent_email: str, language: str) -> None:
+    """A child under the consent age asks a parent: keep only the parent's address (sealed
+    with the request's own key) and the hash of the link, and e-mail the link (outbox)."""
+    import datetime
+    import secrets
+
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils import translation
+
+    from cll.core.outbox import email_queue_template
+
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        request = ParentalConsentRequest.objects.create(
+            parent_email=parent_email,
+            token_hash=_token_hash(token),
+            expires_at=timezone.now()
+            + datetime.timedelta(days=settings.PARENTAL_CONSENT_LINK_DAYS),
+        )
+        with translation.override(language):
+            path = reverse("accounts:parental_consent", args=[token])
+        email_queue_template(
+            to=parent_email,
+            template_prefix="emails/parental_consent",
+            context={"link": settings.SITE_URL.rstrip("/") + path},
+            language=language,
+            subject_person=request.public_id,
+        )
+
+
+def parental_consent_request_get(*, token: str):
+    """The live (unused, unexpired) request behind a link, or None."""
+
+    return ParentalConsentRequest.objects.filter(
+        token_hash=_token_hash(token), expires_at__gt=timezone.now()
+    ).first()
+
+
+def _consent_request_discard(request) -> None:
+    from cll.lib.crypto import data_key_destroy
+
+    subject = request.public_id
+    request.delete()
+    data_key_destroy(subject=subject)
+
+
+def parental_consent_requests_purge() -> int:
+    """Delete expired requests and shred their keys; returns how many."""
+
+    count = 0
+    for request in ParentalConsentRequest.objects.filter(expires_at__lte=timezone.now()):
+        with transaction.atomic():
+            _consent_request_discard(request)
+        count += 1
+    return count
+
+
+def child_account_create(*, guardian: User, token: str, data: dict[str, Any]) -> User:
+    """The guardian confirms the consent and completes the child's profile.
+
+    Creates the child's account (no e-mail address of their own, no password: the guardian
+    manages it until the handover), the learner profile, the guardianship and the consent
+    entry in the ledger; the request (the parent's address) is deleted and its key shredded.
+    Raises ValueError if the link is unknown, used or expired.
+    """
+
+    with transaction.atomic():
+        request = (
+            ParentalConsentRequest.objects.select_for_update()
+            .filter(token_hash=_token_hash(token), expires_at__gt=timezone.now())
+            .first()
+        )
+        if request is None:
+            raise ValueError("This consent link is unknown, used or expired.")
+        child = _child_create(guardian=guardian, data=data)
+        _consent_request_discard(request)
+    return child
+
+
+def _child_create(*, guardian: User, data: dict[str, Any]) -> User:
+    """Inside the caller's transaction: the child's account, profile, guardianship and
+    consent entry (guardian, child, time, policy version) in the ledger."""
+    import uuid
+
+    from django.conf import settings
+
+    child = User.objects.create_user(email=f"child-{uuid.uuid4().hex}@invalid")
+    profile = LearnerProfile(user=child, **_clean(data))
+    profile.full_clean()
+    profile.save()
+    guardianship = Guardianship.objects.create(
+        guardian=guardian,
+        child=child,
+        consent_given_at=timezone.now(),
+        policy_version=settings.PRIVACY_POLICY_VERSION,
+    )
+    audit_record(
+        actor=guardian,
+        subject=child,
+        action="consent.parental",
+        target=guardianship,
+        detail={
+            "guardian": str(guardian.public_id),
+            "child": str(child.public_id),
+            "policy_version": settings.PRIVACY_POLICY_VERSION,
+        },
+    )
+    audit_record(
+        actor=guardian,
+        subject=child,
+        action="profile.create",
+        target=profile,
+        fields=sorted(name for name, value in _clean(data).items() if value),
+    )
+    return child
+
+
+def child_add(*, guardian: User, data: dict[str, Any]) -> User:
+    """A guardian adds a child learner from their profile (their consent is the act itself)."""
+    with transaction.atomic():
+        return _child_create(guardian=guardian, data=data)
+
+
+def child_export(*, guardian: User, child: User) -> dict[str, Any]:
+    """The child's data as the guardian downloads it (JSON), with its audit entry."""
+    from cll.accounts.forms import PROFILE_FIELDS
+
+    profile = LearnerProfile.objects.filter(user=child).first()
+    data = {
+        "child": str(child.public_id),
+        "profile": {
+            name: (str(getattr(profile, name)) if getattr(profile, name) is not None else None)
+            for name in PROFILE_FIELDS
+        }
+        if profile
+        else None,
+        "guardianships": [
+            {
+                "consent_given_at": g.consent_given_at.isoformat(),
+                "policy_version": g.policy_version,
+                "status": g.status,
+            }
+            for g in child.guardianships.filter(guardian=guardian)
+        ],
+    }
+    with transaction.atomic():
+        audit_record(actor=guardian, subject=child, action="guardianship.export", target=child)
+    return data
+
+
+def child_can_take_over(child: User) -> bool:
+    """Whether the child has reached the digital consent age (by the birth date on file)."""
+    from django.conf import settings
+
+    profile = LearnerProfile.objects.filter(user=child).first()
+    birth_date = profile.birth_date if profile else None
+    return birth_date is not None and age_on(birth_date) >= settings.DIGITAL_CONSENT_AGE
+
+
+def guardianship_handover(*, guardian: User, child: User, email: str, password: str) -> User:
+    """The child, now old enough, takes over their account: their own e-mail address (to be
+    verified at their first sign-in) and password; the guardianship ends."""
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        child = User.objects.select_for_update().get(pk=child.pk)
+        if not child_can_take_over(child):
+            raise ValueError("The child has not reached the digital consent age.")
+        child.email = email.lower()
+        child.set_password(password)
+        child.save()
+        EmailAddress.objects.filter(user=child).delete()
+        EmailAddress.objects.create(user=child, email=child.email, verified=False, primary=True)
+        Guardianship.objects.filter(child=child).update(status=Guardianship.Status.HANDED_OVER)
+        audit_record(
+            actor=guardian,
+            subject=child,
+            action="guardianship.handover",
+            target=child,
+            detail={"guardian": str(guardian.public_id), "child": str(child.public_id)},
+        )
+    return child

@@ -4,18 +4,47 @@ from __future__ import annotations
 
 from allauth.account.decorators import reauthentication_required
 from allauth.account.views import PasswordChangeView, SignupView
+from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cll.accounts.forms import PROFILE_FIELDS, ProfileForm
+from cll.accounts.forms import (
+    PROFILE_FIELDS,
+    AccountDeleteForm,
+    AccountReactivateForm,
+    HandoverForm,
+    ParentEmailForm,
+    ProfileForm,
+)
 from cll.accounts.models import LearnerProfile
-from cll.accounts.selectors import profile_get_for, profile_history_for
-from cll.accounts.services import profile_update
+from cll.accounts.selectors import (
+    child_get_for,
+    children_of,
+    profile_get_for,
+    profile_history_for,
+)
+from cll.accounts.services import (
+    account_deactivate,
+    account_delete,
+    account_reactivate,
+    child_account_create,
+    child_add,
+    child_can_take_over,
+    child_export,
+    guardianship_handover,
+    is_under_consent_age,
+    parental_consent_request_create,
+    parental_consent_request_get,
+    profile_update,
+)
 
 
 class AtomicSignupView(SignupView):
@@ -25,6 +54,16 @@ class AtomicSignupView(SignupView):
     def form_valid(self, form):
         with transaction.atomic():
             return super().form_valid(form)
+
+    def post(self, request, *args, **kwargs):
+        # A child under the digital consent age: keep nothing they typed, ask for a parent.
+        try:
+            birth_date = forms.DateField().clean(request.POST.get("birth_date", ""))
+        except forms.ValidationError:
+            birth_date = None
+        if is_under_consent_age(birth_date) and birth_date <= timezone.localdate():
+            return redirect("accounts:parental_consent_start")
+        return super().post(request, *args, **kwargs)
 
 
 signup = AtomicSignupView.as_view()
@@ -56,6 +95,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "profile": current,
             "history": _history(request.user),
             "social_accounts": _social_accounts(request.user),
+            "children": _children(request.user),
         },
     )
 
@@ -86,3 +126,175 @@ def _social_accounts(user) -> list:
             name, shown = account.provider, ""
         linked.append({"provider": name, "account": shown})
     return linked
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deactivate(request: HttpRequest) -> HttpResponse:
+    """Switch my account off (reversible): confirmation page, then POST; ends every session."""
+    if request.method == "POST":
+        account_deactivate(user=request.user)
+        logout(request)
+        messages.success(
+            request,
+            _("Your account is deactivated. Sign in on the reactivation page to use it again."),
+        )
+        return redirect("accounts:reactivate")
+    return render(request, "accounts/deactivate.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest) -> HttpResponse:
+    """Delete my account for good: asks for the password, then erases per the data map."""
+    form = AccountDeleteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        account_delete(user=request.user)
+        logout(request)
+        messages.success(request, _("Your account and your personal data have been deleted."))
+        return redirect("content:home")
+    return render(request, "accounts/delete.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def reactivate(request: HttpRequest) -> HttpResponse:
+    """Switch back on an account I deactivated, with its e-mail address and password.
+
+    Sign-in itself (allauth) refuses inactive accounts with its usual answer (no enumeration);
+    this page is linked from the sign-in page and from the deactivation message. It is
+    rate-limited like failed sign-ins.
+    """
+    form = AccountReactivateForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        # Reactivated, not signed in: sign-in goes through allauth as usual, so a second
+        # factor (mandatory for staff), rate limits and the session list all still apply.
+        account_reactivate(user=form.cleaned_data["user"])
+        messages.success(request, _("Welcome back: your account is active again. Please sign in."))
+        return redirect("account_login")
+    return render(request, "accounts/reactivate.html", {"form": form})
+
+
+def _children(user) -> list[dict]:
+    children = []
+    for child in children_of(user):
+        profile = profile_get_for(user=child)
+        name = f"{profile.first_name} {profile.last_name}" if profile else ""
+        children.append(
+            {
+                "public_id": child.public_id,
+                "name": name,
+                "can_take_over": child_can_take_over(child),
+            }
+        )
+    return children
+
+
+# -- Children and guardians ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def parental_consent_start(request: HttpRequest) -> HttpResponse:
+    """A child under the digital consent age gives a parent's e-mail address, nothing else."""
+    form = ParentEmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        parental_consent_request_create(
+            parent_email=form.cleaned_data["parent_email"],
+            language=translation.get_language(),
+        )
+        return render(request, "accounts/parental_consent_sent.html")
+    return render(request, "accounts/parental_consent_start.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
+    """The parent follows the e-mailed link, signs in (or registers), and completes the
+    child's profile; that creates the child's account with the consent recorded."""
+    if parental_consent_request_get(token=token) is None:
+        return render(request, "accounts/parental_consent_invalid.html", status=404)
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    form = ProfileForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            child_account_create(guardian=request.user, token=token, data=form.profile_data())
+        except ValueError:
+            return render(request, "accounts/parental_consent_invalid.html", status=404)
+        messages.success(request, _("Thank you: your child's account has been created."))
+        return redirect("accounts:profile")
+    return render(
+        request,
+        "accounts/parental_consent.html",
+        {"form": form, "policy_version": settings.PRIVACY_POLICY_VERSION},
+    )
+
+
+def _child_or_404(request, public_id):
+    child = child_get_for(guardian=request.user, public_id=public_id)
+    if child is None:
+        raise Http404
+    return child
+
+
+@login_required
+@require_http_methods(["GET"])
+def child_export_view(request: HttpRequest, public_id) -> HttpResponse:
+    """Download one's child's data as JSON (guardians only; anyone else gets 404)."""
+    child = _child_or_404(request, public_id)
+    response = JsonResponse(child_export(guardian=request.user, child=child))
+    response["Content-Disposition"] = f'attachment; filename="child-{child.public_id}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_delete(request: HttpRequest, public_id) -> HttpResponse:
+    """Delete one's child's account and data (guardians only; anyone else gets 404)."""
+    child = _child_or_404(request, public_id)
+    if request.method == "POST":
+        account_delete(user=child, actor=request.user)
+        messages.success(request, _("Your child's account and data have been deleted."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/child_delete.html", {"child": child})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_handover(request: HttpRequest, public_id) -> HttpResponse:
+    """The child, once old enough, sets their own e-mail address and password (opened from
+    the guardian's session, with the child at the keyboard); the guardian's role ends."""
+    child = _child_or_404(request, public_id)
+    if not child_can_take_over(child):
+        raise Http404
+    form = HandoverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        guardianship_handover(
+            guardian=request.user,
+            child=child,
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
+        messages.success(
+            request,
+            _("The account now belongs to the learner, who can sign in with their own address."),
+        )
+        return redirect("accounts:profile")
+    return render(request, "accounts/child_handover.html", {"form": form, "child": child})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_add_view(request: HttpRequest) -> HttpResponse:
+    """A guardian adds a child learner from their profile, giving their consent."""
+    form = ProfileForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        child_add(guardian=request.user, data=form.profile_data())
+        messages.success(request, _("Thank you: your child's account has been created."))
+        return redirect("accounts:profile")
+    return render(
+        request,
+        "accounts/parental_consent.html",
+        {"form": form, "policy_version": settings.PRIVACY_POLICY_VERSION},
+    )

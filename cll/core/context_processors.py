@@ -1,10 +1,14 @@
 from django.conf import settings
 
 
-def site(request):
-    """Site identity for the footer and the legal pages."""
+def organisation(request):
+    """Who we are, for the footer, the legal pages and e-mails.
+
+    Named ``organisation``, not ``site``: django-allauth puts its own ``site`` in the context of
+    its pages, which would hide ours.
+    """
     return {
-        "site": {
+        "organisation": {
             "name": settings.ORGANISATION_NAME,
             "privacy_email": settings.PRIVACY_EMAIL,
             "postal_address": settings.POSTAL_ADDRESS,

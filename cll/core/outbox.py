@@ -129,12 +129,12 @@ def email_queue_template(
     """Render ``<prefix>_subject.txt``, ``<prefix>.txt`` and, if it exists, ``<prefix>.html``
     in ``language`` (the recipient's, not the current request's) and queue the result.
 
-    Templates get the site identity as ``site`` and the public URL as ``site_url`` (e-mails
+    Templates get the site identity as ``organisation`` and the public URL as ``site_url`` (e-mails
     have no request, so links must be absolute).
     """
-    from cll.core.context_processors import site
+    from cll.core.context_processors import organisation
 
-    context = {**site(None), "site_url": settings.SITE_URL, **context}
+    context = {**organisation(None), "site_url": settings.SITE_URL, **context}
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
         text = render_to_string(f"{template_prefix}.txt", context)

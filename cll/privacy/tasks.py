@@ -16,4 +16,8 @@ def prune_third_party_tables() -> int:
     retention.prune_sessions()
     retention.prune_user_sessions()
     retention.prune_task_results()
+    # Parental consent requests past their 7 days: deleted, their data key shredded.
+    from cll.accounts.services import parental_consent_requests_purge
+
+    parental_consent_requests_purge()
     return retention.prune_admin_log()

@@ -90,3 +90,10 @@ def test_it_resets_a_password_through_the_emailed_link(client, verified_alice, s
     assert response.status_code == 302
     verified_alice.refresh_from_db()
     assert verified_alice.check_password(new_password)
+
+
+def test_it_shows_our_identity_in_the_footer_of_allauth_pages(client, db, settings):
+    """allauth adds its own ``site`` to its pages' context; our footer must not show it."""
+    body = client.get("/fr/account/signup/").content.decode()
+    assert settings.ORGANISATION_NAME in body
+    assert settings.PRIVACY_EMAIL in body

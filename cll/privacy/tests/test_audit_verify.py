@@ -79,8 +79,6 @@ def test_it_refuses_truncation_on_postgresql(ledger):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has no TRUNCATE; DELETE is covered by the delete trigger.")
     with pytest.raises(DatabaseError), transaction.atomic():
-        # Outside the test suite no connection opts in to emptying the ledger.
-        _sql("SET LOCAL cll.ledger_truncate = 'refuse'", [])
         _sql("TRUNCATE privacy_auditentry", [])
 
 
