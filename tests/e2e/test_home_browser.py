@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from tests.e2e.browsing import guarded_page
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 HEADINGS = {
     "fr": "Apprenez une langue avec des professeurs passionnés",
@@ -26,45 +26,13 @@ def demo(transactional_db):
     call_command("load_demo", sessions=12, stdout=io.StringIO())
 
 
-@dataclass
-class Traffic:
-    """What the page asked for: every URL, those refused (another origin), console errors."""
-
-    requested: list[str] = field(default_factory=list)
-    foreign: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-def traffic():
-    return Traffic()
-
-
 @pytest.fixture
 def page(browser, live_server, traffic):
-    """A fresh page that refuses, and records, every request to another origin."""
-    origin = urlsplit(live_server.url)
-    assert origin.hostname in LOOPBACK
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-
-    def guard(route):
-        url = urlsplit(route.request.url)
-        traffic.requested.append(route.request.url)
-        if (url.scheme, url.hostname, url.port) != (origin.scheme, origin.hostname, origin.port):
-            traffic.foreign.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-
-    def console(message):
-        if message.type == "error":
-            traffic.console_errors.append(message.text)
-
-    page.route("**/*", guard)
-    page.on("console", console)
-    yield page
-    context.close()
+    """A page that refuses, and records, every request to another origin."""
+    with guarded_page(
+        browser, live_server.url, traffic, viewport={"width": 1280, "height": 900}
+    ) as page:
+        yield page
 
 
 def check_language(page, language: str):

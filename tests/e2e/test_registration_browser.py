@@ -9,9 +9,7 @@ is checked for requests to another host and for console errors (a CSP violation 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -20,51 +18,21 @@ from playwright.sync_api import expect
 from cll.accounts.models import User
 from cll.core.outbox import outbox_deliver_due
 from conftest import PASSWORD
+from tests.e2e.browsing import guarded_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 SCREENSHOTS = Path("/tmp/cll-screenshots")
 EMAIL = "nadia.browser@example.org"
-
-
-@dataclass
-class Traffic:
-    requested: list[str] = field(default_factory=list)
-    foreign: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-def traffic():
-    return Traffic()
 
 
 @pytest.fixture
 def page(browser, live_server, traffic):
     """A French-speaking page that refuses, and records, every request to another origin."""
-    origin = urlsplit(live_server.url)
-    assert origin.hostname in LOOPBACK
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-BE")
-    page = context.new_page()
-
-    def guard(route):
-        url = urlsplit(route.request.url)
-        traffic.requested.append(route.request.url)
-        if (url.scheme, url.hostname, url.port) != (origin.scheme, origin.hostname, origin.port):
-            traffic.foreign.append(route.request.url)
-            route.abort()
-        else:
-            route.continue_()
-
-    def console(message):
-        if message.type == "error":
-            traffic.console_errors.append(message.text)
-
-    page.route("**/*", guard)
-    page.on("console", console)
-    yield page
-    context.close()
+    with guarded_page(
+        browser, live_server.url, traffic, viewport={"width": 1280, "height": 900}, locale="fr-BE"
+    ) as page:
+        yield page
 
 
 def _label(text: str) -> re.Pattern:
