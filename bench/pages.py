@@ -155,8 +155,11 @@ def has_command(env: dict[str, str], name: str) -> bool:
 
 
 def django_eval(env: dict[str, str], code: str) -> str:
-    """The standard output of ``code`` run with Django set up in the benchmark environment."""
-    return manage(env, "shell", "--no-imports", "-c", code, timeout=120).strip()
+    """The last line ``code`` prints, run with Django set up in the benchmark environment."""
+    lines = manage(env, "shell", "--no-imports", "-c", code, timeout=120).strip().splitlines()
+    if not lines:
+        raise HarnessError(f"no output from: {code}")
+    return lines[-1].strip()
 
 
 @dataclass
