@@ -106,6 +106,15 @@ _ADDRESS_READERS = (Role.SELF, Role.ADMINISTRATOR, Role.PRIVACY_OFFICER, Role.BI
 _CONTACT_READERS = (Role.SELF, Role.ADMINISTRATOR, Role.PRIVACY_OFFICER, Role.CUSTOMER_SERVICE)
 _LEARNING_READERS = (Role.SELF, Role.ADMINISTRATOR, Role.PRIVACY_OFFICER, Role.TEACHER)
 _PRIVATE_READERS = (Role.SELF, Role.ADMINISTRATOR, Role.PRIVACY_OFFICER)
+# When and how an account's addresses and confirmations were made: the person's own records.
+_ACCOUNT_METADATA = FieldRule(
+    Category.TECHNICAL,
+    ACCOUNT_SERVICE,
+    Basis.CONTRACT,
+    ACCOUNT,
+    Erasure.DELETE,
+    readers=_PRIVATE_READERS,
+)
 
 register(
     "accounts.LearnerProfile",
@@ -331,14 +340,7 @@ register(
             ),
         ),
         **same(
-            FieldRule(
-                Category.TECHNICAL,
-                ACCOUNT_SERVICE,
-                Basis.CONTRACT,
-                ACCOUNT,
-                Erasure.DELETE,
-                readers=_PRIVATE_READERS,
-            ),
+            _ACCOUNT_METADATA,
             "verified",
             "primary",
         ),
@@ -360,14 +362,7 @@ register(
             readers=(),
         ),
         **same(
-            FieldRule(
-                Category.TECHNICAL,
-                ACCOUNT_SERVICE,
-                Basis.CONTRACT,
-                ACCOUNT,
-                Erasure.DELETE,
-                readers=_PRIVATE_READERS,
-            ),
+            _ACCOUNT_METADATA,
             "email_address",
             "created",
             "sent",
@@ -473,6 +468,23 @@ if apps.is_installed("allauth.socialaccount"):
         "While the provider is linked to the account; deleted when the person unlinks it or the "
         "account is erased.",
     )
+    # What a linked provider account says about the person, and when it was linked or used.
+    _SOCIAL_IDENTITY = FieldRule(
+        Category.IDENTITY,
+        ACCOUNT_SERVICE,
+        Basis.CONSENT,
+        SOCIAL_LINK,
+        Erasure.DELETE,
+        readers=_PRIVATE_READERS,
+    )
+    _SOCIAL_METADATA = FieldRule(
+        Category.TECHNICAL,
+        ACCOUNT_SERVICE,
+        Basis.CONSENT,
+        SOCIAL_LINK,
+        Erasure.DELETE,
+        readers=_PRIVATE_READERS,
+    )
     register(
         "socialaccount.SocialAccount",
         subject="user",
@@ -480,43 +492,15 @@ if apps.is_installed("allauth.socialaccount"):
         description="Links between an account and a sign-in provider (django-allauth).",
         fields={
             **same(NOT_PERSONAL, "id", "provider"),
-            "user": FieldRule(
-                Category.IDENTITY,
-                ACCOUNT_SERVICE,
-                Basis.CONSENT,
-                SOCIAL_LINK,
-                Erasure.DELETE,
-                readers=_PRIVATE_READERS,
-            ),
+            "user": _SOCIAL_IDENTITY,
             # The person's identifier at the provider: lets it sign them in.
-            "uid": FieldRule(
-                Category.IDENTITY,
-                ACCOUNT_SERVICE,
-                Basis.CONSENT,
-                SOCIAL_LINK,
-                Erasure.DELETE,
-                readers=_PRIVATE_READERS,
-            ),
+            "uid": _SOCIAL_IDENTITY,
             # The profile the provider sent, minimised on save to the identifier, the e-mail
             # address (and whether it is verified) and the name (cll/accounts/adapter.py,
             # EXTRA_DATA_KEPT).
-            "extra_data": FieldRule(
-                Category.IDENTITY,
-                ACCOUNT_SERVICE,
-                Basis.CONSENT,
-                SOCIAL_LINK,
-                Erasure.DELETE,
-                readers=_PRIVATE_READERS,
-            ),
+            "extra_data": _SOCIAL_IDENTITY,
             **same(
-                FieldRule(
-                    Category.TECHNICAL,
-                    ACCOUNT_SERVICE,
-                    Basis.CONSENT,
-                    SOCIAL_LINK,
-                    Erasure.DELETE,
-                    readers=_PRIVATE_READERS,
-                ),
+                _SOCIAL_METADATA,
                 "last_login",
                 "date_joined",
             ),
@@ -543,14 +527,7 @@ if apps.is_installed("allauth.socialaccount"):
                 "token_secret",
             ),
             **same(
-                FieldRule(
-                    Category.TECHNICAL,
-                    ACCOUNT_SERVICE,
-                    Basis.CONSENT,
-                    SOCIAL_LINK,
-                    Erasure.DELETE,
-                    readers=_PRIVATE_READERS,
-                ),
+                _SOCIAL_METADATA,
                 "account",
                 "expires_at",
             ),
