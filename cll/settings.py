@@ -84,6 +84,11 @@ INSTALLED_APPS = [
     "cll.accounts",
     "cll.courses",
     "cll.content",
+    "cll.rights",
+    "cll.dsar",
+    "cll.consent",
+    "cll.analytics",
+    "cll.policies",
     # Accounts (django-allauth): registration, login, e-mail verification, password reset.
     # Country names in the visitor's language (translations ship with the package).
     "django_countries",
@@ -110,6 +115,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Log files (cll/analytics): recorded off the request path, never slowing the response.
+    "cll.analytics.middleware.AccessLogMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cll.accounts import urls as accounts_urls
+from cll.consent import views as consent_views
 from cll.core import views as core_views
 
 # The admin's own login form would skip allauth (rate limits, second factor): send people to ours.
@@ -12,6 +13,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("health", core_views.health, name="health"),
+    path(".well-known/gpc.json", consent_views.gpc_json, name="gpc_json"),
     path("admin/", admin.site.urls),
 ]
 urlpatterns += i18n_patterns(
@@ -23,6 +25,17 @@ urlpatterns += i18n_patterns(
     path("account/", include("allauth.urls")),
     # Staff pages (a staff role and a second factor required, see cll/accounts/staff.py).
     path("staff/", include("cll.accounts.staff_urls")),
+    path("staff/requests/", include("cll.dsar.staff_urls")),
+    path("staff/privacy/", include("cll.privacy.staff_urls")),
+    path("staff/analytics/", include("cll.analytics.staff_urls")),
+    path("staff/policies/", include("cll.policies.staff_urls")),
+    path("staff/tags/", include("cll.consent.staff_urls")),
+    # Data rights, requests, consent, policies (public and self-service pages).
+    path("account/privacy/", include("cll.rights.urls")),
+    path("privacy-requests/", include("cll.dsar.urls")),
+    path("consent/", include("cll.consent.urls")),
+    path("policies/", include("cll.policies.urls")),
+    path("go/", include("cll.analytics.urls")),
     prefix_default_language=True,
 )
 

@@ -56,29 +56,6 @@ def news_detail(request, slug: str):
 
 
 @require_safe
-def privacy_policy(request):
-    return render(request, "content/pages/privacy_policy.html")
-
-
-@require_safe
-def cookie_settings(request):
-    # The names and lifetimes shown are the ones the site really uses (read from settings).
-    cookies = [
-        {
-            "name": settings.SESSION_COOKIE_NAME,
-            "purpose": "session",
-            "days": settings.SESSION_COOKIE_AGE // 86400,
-        },
-        {
-            "name": settings.CSRF_COOKIE_NAME,
-            "purpose": "csrf",
-            "days": settings.CSRF_COOKIE_AGE // 86400,
-        },
-    ]
-    return render(request, "content/pages/cookie_settings.html", {"cookies": cookies})
-
-
-@require_safe
 def contact(request):
     return render(
         request,
@@ -89,11 +66,6 @@ def contact(request):
             "general_email": parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
         },
     )
-
-
-@require_safe
-def terms(request):
-    return render(request, "content/pages/terms.html")
 
 
 @require_safe

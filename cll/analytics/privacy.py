@@ -1,0 +1,1 @@
+"""Data map of the analytics app (see cll/privacy/datamap.py)."""

@@ -1,0 +1,1 @@
+"""Data map of the dsar app (see cll/privacy/datamap.py)."""

@@ -1,0 +1,3 @@
+"""Versioned privacy policy and general terms: publishing, announcements, objection window,
+acceptance records.
+"""

@@ -1,0 +1,1 @@
+"""Data map of the policies app (see cll/privacy/datamap.py)."""
