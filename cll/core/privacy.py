@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from cll.core.outbox import RETENTION_DAYS
 from cll.privacy.datamap import (
     NOT_PERSONAL,
+    SMTP_RELAY,
     Basis,
     Category,
     Erasure,
@@ -42,7 +43,7 @@ _message = FieldRule(
     OUTBOX,
     Erasure.DELETE,
     readers=(Role.SELF, Role.PRIVACY_OFFICER),
-    recipients=("our SMTP relay",),
+    recipients=(SMTP_RELAY,),
     encrypted=True,
 )
 # Delivery metadata tied to the person: when we wrote to them and the message's id.

@@ -155,6 +155,55 @@ ACCOUNTABILITY_PURPOSE = purpose(
 )
 
 
+@dataclass(frozen=True, eq=False)
+class Recipient:
+    """Someone outside CLL who receives personal data (a processor or a third party).
+
+    Field rules name recipients by key. The record of processing lists them; rectification,
+    erasure and restriction are notified to them (GDPR Art. 19) at ``contact``.
+    """
+
+    key: str
+    name: str
+    # What they do with the data, shown to people: a gettext_lazy string.
+    description: str | Promise
+    country: str = "BE"  # ISO 3166 code where the data is processed
+    # The safeguard for a transfer outside the EEA (GDPR Art. 46), empty inside it.
+    transfer_safeguard: str = ""
+    # Where Art. 19 notifications go (an e-mail address); empty: notified by staff by hand.
+    contact: str = ""
+
+
+RECIPIENTS: dict[str, Recipient] = {}
+
+
+def recipient(
+    key: str,
+    name: str,
+    description: str | Promise,
+    *,
+    country: str = "BE",
+    transfer_safeguard: str = "",
+    contact: str = "",
+) -> str:
+    """Declare a recipient once; field rules refer to it by key in ``recipients``."""
+    new = Recipient(key, name, description, country, transfer_safeguard, contact)
+    existing = RECIPIENTS.get(key)
+    if existing is not None:
+        if (existing.name, existing.country, existing.contact) != (name, country, contact):
+            raise ValueError(f"Recipient {key!r} declared twice with different terms.")
+        return key
+    RECIPIENTS[key] = new
+    return key
+
+
+SMTP_RELAY = recipient(
+    "smtp-relay",
+    "SMTP relay",
+    _("Our e-mail relay, which carries the messages we send you to your mail server."),
+)
+
+
 @dataclass(frozen=True)
 class FieldRule:
     category: str
@@ -180,6 +229,9 @@ class FieldRule:
         for key in self.purposes:
             if key not in PURPOSES:
                 raise ValueError(f"Unknown purpose {key!r}: declare it first with purpose().")
+        for key in self.recipients:
+            if key not in RECIPIENTS:
+                raise ValueError(f"Unknown recipient {key!r}: declare it first with recipient().")
         if self.category == Category.NONE and self.erasure not in (Erasure.KEEP, Erasure.DELETE):
             raise ValueError("A field that is not personal data is kept or deleted with its row.")
         # GDPR Art. 5(1)(b) and 6(1): no personal data without a purpose and a legal basis.

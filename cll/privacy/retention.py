@@ -8,6 +8,7 @@ data-map-wide retention engine builds on these.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.apps import apps
@@ -16,6 +17,26 @@ from django.utils import timezone
 
 from cll.privacy import thirdparty
 from cll.privacy.datamap import RETENTION
+
+# The code that applies each retention rule, by rule key: ``fn(*, dry_run: bool) -> int`` returns
+# how many rows went (or would go). Apps register theirs with ``@pruner("<rule key>")``; the
+# retention engine runs them all daily and lists them in a dry run.
+PRUNERS: dict[str, Callable[..., int]] = {}
+
+
+def pruner(rule: str) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Register the function that applies retention rule ``rule`` (declared with
+    ``retention_rule``). Its docstring is the help shown by ``prune_<thing>`` commands."""
+
+    def decorator(fn: Callable[..., int]) -> Callable[..., int]:
+        if rule not in RETENTION:
+            raise ValueError(f"Unknown retention rule {rule!r}: declare it first.")
+        if PRUNERS.get(rule, fn) is not fn:
+            raise ValueError(f"Retention rule {rule!r} has two pruners.")
+        PRUNERS[rule] = fn
+        return fn
+
+    return decorator
 
 
 def _days(rule: str) -> int:
