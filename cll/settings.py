@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "cll.courses",
     "cll.content",
     "cll.rights",
+    "cll.erasure",
     "cll.dsar",
     "cll.consent",
     "cll.analytics",

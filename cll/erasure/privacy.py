@@ -1,0 +1,1 @@
+"""Data map of the erasure app (see cll/privacy/datamap.py)."""
