@@ -227,10 +227,25 @@ if _email_tls and _email_ssl:
     raise env.ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on.")
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "CLL Centres de Langues <info@cll.be>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# DKIM signing of outgoing mail (cll/core/mail.py): all three variables or none.
+_DKIM = ("CLL_DKIM_DOMAIN", "CLL_DKIM_SELECTOR", "CLL_DKIM_PRIVATE_KEY_FILE")
+_dkim_options = (
+    {
+        "dkim_domain": env.string("CLL_DKIM_DOMAIN"),
+        "dkim_selector": env.string("CLL_DKIM_SELECTOR"),
+        "dkim_key_file": env.rsa_private_key_file("CLL_DKIM_PRIVATE_KEY_FILE"),
+    }
+    if env.all_or_none(*_DKIM)
+    else {}
+)
 if _email_host:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": (
+                "cll.core.mail.DkimEmailBackend"
+                if _dkim_options
+                else "django.core.mail.backends.smtp.EmailBackend"
+            ),
             "OPTIONS": {
                 "host": _email_host,
                 "port": env.integer("EMAIL_PORT", 25, minimum=1),
@@ -239,6 +254,7 @@ if _email_host:
                 "use_tls": _email_tls,
                 "use_ssl": _email_ssl,
                 "timeout": env.integer("EMAIL_TIMEOUT", 20, minimum=1),
+                **_dkim_options,
             },
         }
     }

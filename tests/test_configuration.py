@@ -32,8 +32,11 @@ def production_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+_DKIM = ["CLL_DKIM_DOMAIN", "CLL_DKIM_SELECTOR", "CLL_DKIM_PRIVATE_KEY_FILE"]
+
+
 def load_settings(monkeypatch, env: dict[str, str]) -> dict:
-    for name in [*production_env(Path("/tmp")), "DEBUG", "EMAIL_PORT", "REDIS_URL"]:
+    for name in [*production_env(Path("/tmp")), "DEBUG", "EMAIL_PORT", "REDIS_URL", *_DKIM]:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -49,6 +52,37 @@ def test_it_loads_a_correct_production_environment(monkeypatch, tmp_path):
     assert settings["SESSION_COOKIE_SECURE"] and settings["CSRF_COOKIE_SECURE"]
     assert settings["SECURE_HSTS_SECONDS"] >= 31536000
     assert settings["SECURE_SSL_REDIRECT"] is True
+
+
+def test_it_signs_mail_with_dkim_when_the_three_variables_are_set(monkeypatch, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "dkim.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    dkim = dict(zip(_DKIM, ["cll.be", "mail2026", str(key_file)], strict=True))
+    settings = load_settings(monkeypatch, {**production_env(tmp_path), **dkim})
+    mailer = settings["MAILERS"]["default"]
+    assert mailer["BACKEND"] == "cll.core.mail.DkimEmailBackend"
+    assert mailer["OPTIONS"]["dkim_selector"] == "mail2026"
+    # A short key is refused: 1024-bit RSA is no longer accepted by large receivers.
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505
+    key_file.write_bytes(
+        weak.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    with pytest.raises(ConfigError, match="CLL_DKIM_PRIVATE_KEY_FILE"):
+        load_settings(monkeypatch, {**production_env(tmp_path), **dkim})
 
 
 @pytest.mark.parametrize(
@@ -69,6 +103,19 @@ def test_it_loads_a_correct_production_environment(monkeypatch, tmp_path):
         ({"DATABASE_URL": "mysql://db/cll"}, "DATABASE_URL"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
         ({"CLL_ENV": "staging"}, "CLL_ENV"),
+        ({"CLL_DKIM_DOMAIN": "cll.be"}, "CLL_DKIM_SELECTOR"),
+        (
+            {"CLL_DKIM_DOMAIN": "cll.be", "CLL_DKIM_SELECTOR": "s1"},
+            "CLL_DKIM_PRIVATE_KEY_FILE",
+        ),
+        (
+            {
+                "CLL_DKIM_DOMAIN": "cll.be",
+                "CLL_DKIM_SELECTOR": "s1",
+                "CLL_DKIM_PRIVATE_KEY_FILE": "/nonexistent/dkim.pem",
+            },
+            "CLL_DKIM_PRIVATE_KEY_FILE",
+        ),
     ],
 )
 def test_it_refuses_a_bad_environment_naming_the_variable(monkeypatch, tmp_path, change, named):

@@ -35,7 +35,7 @@ def _parse(name: str, default: Any, parser: Callable[[str], Any], expected: str)
         return default
     try:
         return parser(raw)
-    except (ValueError, KeyError, TypeError, ImproperlyConfigured) as exc:
+    except (ValueError, KeyError, TypeError, OSError, ImproperlyConfigured) as exc:
         raise ConfigError(
             f"{name} is malformed: expected {expected}, got {raw!r} ({exc})."
         ) from exc
@@ -95,6 +95,31 @@ def redis_url(name: str) -> str | None:
         return raw
 
     return _parse(name, None, parse, "a redis://host:port/db URL")
+
+
+def rsa_private_key_file(name: str, default: Any = _MISSING) -> Any:
+    """A path to a readable PEM file holding an RSA private key (e.g. a DKIM signing key)."""
+
+    def parse(raw: str) -> str:
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        with open(raw, "rb") as handle:
+            key = load_pem_private_key(handle.read(), password=None)
+        if not isinstance(key, RSAPrivateKey) or key.key_size < 2048:
+            raise ValueError("not an RSA private key of at least 2048 bits")
+        return raw
+
+    return _parse(name, default, parse, "the path of a PEM RSA private key file")
+
+
+def all_or_none(*names: str) -> bool:
+    """True when every variable is set, False when none is; a ConfigError names the first
+    missing one when only some are (settings that only work together)."""
+    missing = [name for name in names if _raw(name) is None]
+    if missing and len(missing) < len(names):
+        raise ConfigError(f"{missing[0]} is required when {', '.join(names)} are used together.")
+    return not missing
 
 
 def load_settings_or_exit() -> None:
