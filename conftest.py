@@ -24,9 +24,11 @@ def _audit_triggers_lifted(database: str):
     from django.db import connections
 
     triggers = importlib.import_module("cll.privacy.migrations.0002_audit_append_only")
+    # 0004 narrows the delete trigger to entries behind a retention seal: put back that one.
+    sealed = importlib.import_module("cll.privacy.migrations.0004_audit_seal")
     connection = connections[database]
     if connection.vendor == "sqlite":
-        lift, restore = triggers.SQLITE_REVERSE, triggers.SQLITE
+        lift, restore = triggers.SQLITE_REVERSE, triggers.SQLITE + sealed.SQLITE
     else:
         lift = ["ALTER TABLE privacy_auditentry DISABLE TRIGGER USER"]
         restore = ["ALTER TABLE privacy_auditentry ENABLE TRIGGER USER"]

@@ -62,7 +62,7 @@ PRIVACY_EMAIL = env.string("CLL_PRIVACY_EMAIL", "privacy@cll.be")
 POSTAL_ADDRESS = env.string(
     "CLL_POSTAL_ADDRESS", "Place de l'Université 25, 1348 Louvain-la-Neuve, Belgique"
 )
-DPA_REGISTRATION = env.string("CLL_DPA_REGISTRATION", "")
+DPA_REGISTRATION = env.string("CLL_DPA_REGISTRATION", "VT 4001258")
 COMPANY_NUMBER = env.string("CLL_COMPANY_NUMBER", "")
 
 # -- Applications -----------------------------------------------------------------------------
@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "cll.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Adds the consented tags' hosts to the CSP of the pages that inject them (cll/consent).
+    "cll.consent.middleware.ConsentTagsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Log files (cll/analytics): recorded off the request path, never slowing the response.
     "cll.analytics.middleware.AccessLogMiddleware",
@@ -504,3 +506,94 @@ PRIVACY_PROJECT_APPS_PREFIX = "cll."
 # The benchmark's reference route (a bare "hello" view); off unless the benchmark turns it on.
 BENCHMARK_HELLO = env.boolean("CLL_BENCHMARK_HELLO", False)
 BACKUP_DIR = Path(env.string("CLL_BACKUP_DIR", str(VAR_DIR / "backups")))
+
+# -- Analytics (cll/analytics): log files, kept off the request path -------------------------
+# Off: the access-log middleware is not used at all (the benchmark measures its cost this way).
+ACCESS_LOG_ENABLED = env.boolean("CLL_ACCESS_LOG", True)
+# Raw IP addresses are truncated (IPv4 /24, IPv6 /48) after this many days...
+ACCESS_LOG_IP_DAYS = env.integer("CLL_LOG_IP_DAYS", 7, minimum=1)
+# ...and raw log rows deleted after this many; the daily aggregates are kept.
+ACCESS_LOG_RETENTION_DAYS = env.integer("CLL_LOG_RETENTION_DAYS", 90, minimum=1)
+if ACCESS_LOG_IP_DAYS > ACCESS_LOG_RETENTION_DAYS:
+    raise env.ConfigError("CLL_LOG_IP_DAYS must not exceed CLL_LOG_RETENTION_DAYS.")
+# The background writer flushes every this many seconds, or sooner at this many events; past
+# the buffer's size, events are dropped and counted (a response never waits for the log).
+ACCESS_LOG_FLUSH_SECONDS = env.integer("CLL_LOG_FLUSH_SECONDS", 5, minimum=1)
+ACCESS_LOG_FLUSH_EVENTS = env.integer("CLL_LOG_FLUSH_EVENTS", 1000, minimum=1)
+ACCESS_LOG_BUFFER_EVENTS = env.integer("CLL_LOG_BUFFER_EVENTS", 50000, minimum=1)
+# The writer thread; tests flush synchronously instead (cll.analytics.logbuffer.flush).
+ACCESS_LOG_WRITER = env.boolean("CLL_LOG_WRITER", CLL_ENV != "test")
+# Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated; default
+# none): from one of them, the client is the right-most address of the header that is not a
+# trusted proxy; from anyone else the header is ignored (it is trivially spoofed). Checked
+# when the access-log middleware loads (a malformed entry stops the server from starting).
+ACCESS_LOG_TRUSTED_PROXIES = tuple(env.strings("CLL_TRUSTED_PROXIES", []))
+
+# -- Privacy operations (privacyops: retention engine, record of processing, breach register) --
+# Accounts nobody signed in to for this long are erased (warned by e-mail beforehand).
+INACTIVE_ACCOUNT_DAYS = env.integer("CLL_INACTIVE_ACCOUNT_DAYS", 3 * 365, minimum=1)
+INACTIVE_WARNING_DAYS = env.integer("CLL_INACTIVE_WARNING_DAYS", 30, minimum=1)
+if INACTIVE_WARNING_DAYS >= INACTIVE_ACCOUNT_DAYS:
+    raise env.ConfigError("CLL_INACTIVE_WARNING_DAYS must be below CLL_INACTIVE_ACCOUNT_DAYS.")
+# Registrations whose e-mail address was never confirmed are erased after this many days.
+UNCONFIRMED_REGISTRATION_DAYS = env.integer("CLL_UNCONFIRMED_REGISTRATION_DAYS", 7, minimum=1)
+# The breach register is kept this long after a breach was detected (GDPR Art. 33(5)).
+BREACH_REGISTER_DAYS = env.integer("CLL_BREACH_REGISTER_DAYS", 5 * 365, minimum=365)
+
+# -- Policies (cll/policies): versioned privacy policy and terms, the privacy contact -----------
+# Days people have to object to a material change before acceptance is deemed (the policy: 30).
+POLICY_OBJECTION_DAYS = env.integer("CLL_POLICY_OBJECTION_DAYS", 30, minimum=1)
+# Announcement e-mails are queued this many users per transaction.
+POLICY_ANNOUNCE_BATCH = env.integer("CLL_POLICY_ANNOUNCE_BATCH", 200, minimum=1)
+# The data-protection authority that CLL answers to (shown with DPA_REGISTRATION).
+DPA_NAME = env.string("CLL_DPA_NAME", "Autorité de protection des données")
+DPA_URL = env.string("CLL_DPA_URL", "https://www.autoriteprotectiondonnees.be")
+
+# -- Data-subject requests (cll/dsar) ------------------------------------------------------------
+# Hours the identity-verification link of a request stays valid.
+DSAR_VERIFICATION_HOURS = env.integer("CLL_DSAR_VERIFICATION_HOURS", 48, minimum=1)
+# Requests accepted per client IP address per hour, and per e-mail address per day.
+DSAR_RATE_PER_IP_HOUR = env.integer("CLL_DSAR_RATE_PER_IP_HOUR", 10, minimum=1)
+DSAR_RATE_PER_ADDRESS_DAY = env.integer("CLL_DSAR_RATE_PER_ADDRESS_DAY", 3, minimum=1)
+
+# -- Data rights (cll/rights): "download all my data" -----------------------------------------
+# Where export files are written, encrypted with the person's data key: outside static and
+# media files, never served directly (the download view decrypts them for their owner only).
+EXPORT_DIR = Path(env.string("CLL_EXPORT_DIR", str(VAR_DIR / "exports")))
+# A ready export can be downloaded once, within this many days; then its file is deleted.
+EXPORT_EXPIRY_DAYS = env.integer("CLL_EXPORT_EXPIRY_DAYS", 7, minimum=1)
+
+# -- Accounts (cll/accounts): e-mail change, notices, parental consent throttle ----------------
+# A new e-mail address replaces the old one only once verified through the link sent to it:
+# until then the old address stays the login, the primary address and User.email; on
+# verification the old one is removed. The old address is told of the change (and of password
+# changes) by allauth's security notices.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Parental consent requests e-mail an address a visitor types: per client IP and per address.
+ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "parental_consent": "5/h/ip,3/d/key"}
+
+# -- Consent (cll/consent) ---------------------------------------------------------------------
+# A cookie choice is asked again after this many days (CNIL: 6 months); never over 13 months.
+CONSENT_MAX_AGE_DAYS = env.integer("CLL_CONSENT_MAX_AGE_DAYS", 182, minimum=1)
+if CONSENT_MAX_AGE_DAYS > 390:
+    raise env.ConfigError(
+        "CLL_CONSENT_MAX_AGE_DAYS must be at most 390 (13 months): a cookie choice may not be "
+        f"kept longer, got {CONSENT_MAX_AGE_DAYS}."
+    )
+
+# -- Erasure (cll/erasure) ----------------------------------------------------------------------
+# Days between a person's erasure request and the erasure itself; they can cancel meanwhile.
+ERASURE_GRACE_DAYS = env.integer("CLL_ERASURE_GRACE_DAYS", 14, minimum=1)
+# The erasure journal: public ids of erased people, kept OUTSIDE the database and its backups,
+# replayed after a restore (manage.py erasure_journal_replay). Tests never touch a real one.
+ERASURE_JOURNAL = Path(
+    env.string(
+        "CLL_ERASURE_JOURNAL",
+        str(
+            Path(__import__("tempfile").gettempdir()) / "cll-test-erasure-journal.jsonl"
+            if CLL_ENV == "test"
+            else VAR_DIR / "erasure-journal.jsonl"
+        ),
+    )
+)

@@ -19,3 +19,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 # A real OpenID Connect provider for the social sign-in test (tests/oidc/): django-oauth-toolkit,
 # a development dependency, served by the live server under a test-only URLconf.
 INSTALLED_APPS = [*INSTALLED_APPS, "oauth2_provider"]
+
+# Any response setting a cookie missing from the cookie registry (cll/consent/registry.py) fails
+# the test that caused it. First in the list: it sees the cookies every other middleware set.
+MIDDLEWARE = ["cll.consent.testing.UndeclaredCookieMiddleware", *MIDDLEWARE]  # noqa: F405

@@ -310,6 +310,37 @@ class ParentEmailForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        from allauth.core import ratelimit
+
+        cleaned = super().clean()
+        email = cleaned.get("parent_email")
+        # Each request e-mails an address the visitor typed: throttled per client IP and per
+        # address (ACCOUNT_RATE_LIMITS["parental_consent"]; the key is hashed in the cache).
+        if (
+            email
+            and self.request is not None
+            and not ratelimit.consume(
+                self.request, action="parental_consent", key=email.strip().lower()
+            )
+        ):
+            raise forms.ValidationError(
+                _(
+                    "Too many requests have been sent for this address or from this "
+                    "connection. Please try again later."
+                ),
+                code="ratelimit",
+            )
+        return cleaned
+
+    @property
+    def rate_limited(self) -> bool:
+        return any(error.code == "ratelimit" for error in self.non_field_errors().as_data())
+
 
 class HandoverForm(forms.Form):
     """The child's own e-mail address and password, when they take over their account."""

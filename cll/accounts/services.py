@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cll.accounts.forms import PROFILE_FIELDS
 from cll.accounts.models import Guardianship, LearnerProfile, ParentalConsentRequest, User
+from cll.policies.selectors import policy_version_current
 from cll.privacy.services import audit_record
 
 
@@ -124,51 +125,22 @@ def account_reactivate(*, user: User) -> User:
 
 
 def account_delete(*, user: User, actor: User | None = None) -> User:
-    """Erase the person's account as the data map says (cll/accounts/privacy.py).
+    """Erase the person's account now, as the data map says (cll/accounts/privacy.py).
 
-    - deleted: the learner profile, allauth e-mail addresses, social accounts (and their
-      tokens), second factors, sessions;
-    - anonymised: the account row stays (the ledger and other records point at it) with a
-      random non-routable e-mail address, an unusable password, inactive, no roles;
-    - crypto-shredded: the person's data key is destroyed, so every value sealed with it (in
-      this database, queued e-mails and backups) is unreadable for good.
-
-    The audit entry holds ids only.
+    One erasure path for the whole project: ``cll.erasure.services.erasure_execute`` deletes the
+    profile, e-mail addresses, social accounts, second factors and sessions; keeps the account
+    row as an empty shell (random non-routable address, unusable password, inactive, no roles);
+    destroys the person's data key (crypto-shredding); erases a guardian's children who could
+    not take their account over; writes ``erasure.execute`` (ids and counts) and journals the
+    erasure. ``account.delete`` records who decided it. Erasing an erased account does nothing.
     """
-    import uuid
-
-    from django.apps import apps
-
-    from cll.lib.crypto import data_key_destroy
+    from cll.erasure.services import erasure_execute
 
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
-        sessions_end_all(user=user)
-        LearnerProfile.objects.filter(user=user).delete()
-        # A deleted child is no one's ward any more (the consent stays in the ledger). The wards
-        # of a deleted guardian keep their (now unmanaged) link: to be decided.
-
-        Guardianship.objects.filter(child=user).delete()
-        for label, model_name in (
-            ("account", "EmailAddress"),
-            ("socialaccount", "SocialAccount"),
-            ("mfa", "Authenticator"),
-        ):
-            if apps.is_installed(f"allauth.{label}"):
-                apps.get_model(label, model_name).objects.filter(user=user).delete()
-        user.email = f"erased-{uuid.uuid4().hex}@invalid"
-        user.set_unusable_password()
-        user.is_active = False
-        user.is_staff = False
-        user.is_superuser = False
-        user.deactivated_at = None
-        user.last_login = None
-        user.save()
-        user.groups.clear()
-        user.user_permissions.clear()
-        audit_record(actor=actor or user, subject=user, action="account.delete", target=user)
-        data_key_destroy(subject=user.public_id)
-    return user
+        report = erasure_execute(subject=user, actor=actor, reason="account.delete")
+        if not report.already_erased:
+            audit_record(actor=actor or user, subject=user, action="account.delete", target=user)
+    return User.objects.get(pk=user.pk)
 
 
 # -- Children and guardians ---------------------------------------------------------------------
@@ -280,8 +252,6 @@ def _child_create(*, guardian: User, data: dict[str, Any]) -> User:
     consent entry (guardian, child, time, policy version) in the ledger."""
     import uuid
 
-    from django.conf import settings
-
     child = User.objects.create_user(email=f"child-{uuid.uuid4().hex}@invalid")
     profile = LearnerProfile(user=child, **_clean(data))
     profile.full_clean()
@@ -290,7 +260,7 @@ def _child_create(*, guardian: User, data: dict[str, Any]) -> User:
         guardian=guardian,
         child=child,
         consent_given_at=timezone.now(),
-        policy_version=settings.PRIVACY_POLICY_VERSION,
+        policy_version=policy_version_current("privacy"),
     )
     audit_record(
         actor=guardian,
@@ -300,7 +270,7 @@ def _child_create(*, guardian: User, data: dict[str, Any]) -> User:
         detail={
             "guardian": str(guardian.public_id),
             "child": str(child.public_id),
-            "policy_version": settings.PRIVACY_POLICY_VERSION,
+            "policy_version": policy_version_current("privacy"),
         },
     )
     audit_record(

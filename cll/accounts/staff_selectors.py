@@ -114,6 +114,12 @@ def learner_pages_allowed(user: User | AnonymousUser) -> bool:
     return bool(readable_fields_for(user, LearnerProfile))
 
 
+def learner_page_roles() -> tuple[str, ...]:
+    """The staff roles that may open the learner pages: those the data map lets read at least
+    one personal field of the learner profile (Marketing and Community moderator read none)."""
+    return tuple(role for role in Role.STAFF_ROLES if readable_fields_for([role], LearnerProfile))
+
+
 def _learners_of_teacher(staff: User) -> QuerySet[User]:
     # Sessions have no enrolments yet: a teacher has no learner. Once they exist, this becomes
     # User.objects.filter(enrolments__session__teacher=staff).distinct().

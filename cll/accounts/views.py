@@ -5,10 +5,10 @@ from __future__ import annotations
 from allauth.account.decorators import reauthentication_required
 from allauth.account.views import PasswordChangeView, SignupView
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,7 +18,6 @@ from django.views.decorators.http import require_http_methods
 
 from cll.accounts.forms import (
     PROFILE_FIELDS,
-    AccountDeleteForm,
     AccountReactivateForm,
     HandoverForm,
     ParentEmailForm,
@@ -45,6 +44,7 @@ from cll.accounts.services import (
     parental_consent_request_get,
     profile_update,
 )
+from cll.policies.selectors import policy_version_current
 
 
 class AtomicSignupView(SignupView):
@@ -52,6 +52,10 @@ class AtomicSignupView(SignupView):
     together: a failure part-way leaves no account without a profile (nothing half-saved)."""
 
     def form_valid(self, form):
+        if form.account_already_exists:
+            # A taken address creates nothing, so no password would be hashed: hash it anyway,
+            # so the answer takes as long as for a new address (no timing oracle, ASVS 6.3.8).
+            make_password(form.cleaned_data.get("password1"))
         with transaction.atomic():
             return super().form_valid(form)
 
@@ -146,14 +150,21 @@ def deactivate(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest) -> HttpResponse:
-    """Delete my account for good: asks for the password, then erases per the data map."""
-    form = AccountDeleteForm(request.POST or None, user=request.user)
+    """Delete my account for good, now: asks for the password, shows what erasure does (from
+    the data map) and, to a guardian, which children are erased too (confirmed explicitly)."""
+    from cll.erasure.forms import ErasureConfirmForm
+    from cll.erasure.views import confirmation_context
+
+    context = confirmation_context(request.user)
+    form = ErasureConfirmForm(
+        request.POST or None, user=request.user, wards_erased=len(context["wards_erased"])
+    )
     if request.method == "POST" and form.is_valid():
         account_delete(user=request.user)
         logout(request)
         messages.success(request, _("Your account and your personal data have been deleted."))
         return redirect("content:home")
-    return render(request, "accounts/delete.html", {"form": form})
+    return render(request, "accounts/delete.html", {**context, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -195,14 +206,16 @@ def _children(user) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def parental_consent_start(request: HttpRequest) -> HttpResponse:
     """A child under the digital consent age gives a parent's e-mail address, nothing else."""
-    form = ParentEmailForm(request.POST or None)
+    form = ParentEmailForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         parental_consent_request_create(
             parent_email=form.cleaned_data["parent_email"],
             language=translation.get_language(),
         )
         return render(request, "accounts/parental_consent_sent.html")
-    return render(request, "accounts/parental_consent_start.html", {"form": form})
+    # Throttled (too many requests per connection or per address): nothing saved or sent.
+    status = 429 if form.is_bound and form.rate_limited else 200
+    return render(request, "accounts/parental_consent_start.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -226,7 +239,7 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "accounts/parental_consent.html",
-        {"form": form, "policy_version": settings.PRIVACY_POLICY_VERSION},
+        {"form": form, "policy_version": policy_version_current("privacy")},
     )
 
 
@@ -257,7 +270,11 @@ def child_delete(request: HttpRequest, public_id) -> HttpResponse:
         account_delete(user=child, actor=request.user)
         messages.success(request, _("Your child's account and data have been deleted."))
         return redirect("accounts:profile")
-    return render(request, "accounts/child_delete.html", {"child": child})
+    from cll.erasure.selectors import erasure_summary
+
+    return render(
+        request, "accounts/child_delete.html", {"child": child, "summary": erasure_summary()}
+    )
 
 
 @login_required
@@ -296,5 +313,5 @@ def child_add_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/parental_consent.html",
-        {"form": form, "policy_version": settings.PRIVACY_POLICY_VERSION},
+        {"form": form, "policy_version": policy_version_current("privacy")},
     )

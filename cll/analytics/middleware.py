@@ -1,15 +1,93 @@
-"""Access-log middleware (log files as the privacy policy describes them)."""
+"""Access-log middleware (log files as the privacy policy describes them).
+
+On the request path it only measures the response time and appends one small tuple
+(``logbuffer.Event``) to an in-process buffer; parsing, hashing and writing happen in the
+background writer (``logbuffer``). Static files and the health check are not logged.
+
+Lawfulness (Belgian rules, ../shared/reference/privacy-law.md): the technical log is kept for
+security and operations under legitimate interest. The clickstream linkage (visitor and visit
+hashes, exit links) is captured only when ``consent_state(request).allows("analytics")``, which
+is never the case under Do Not Track or Global Privacy Control, whatever was clicked.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from time import perf_counter, time
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
+
+from cll.analytics import parsing
+from cll.analytics.logbuffer import Event, buffer
+from cll.consent.selectors import consent_state
+
+logger = logging.getLogger(__name__)
+
+# The exit redirect view leaves the destination here for the middleware to record, and the
+# path to log instead of its own (whose token spells the destination: not for the technical log).
+EXIT_ATTRIBUTE = "analytics_exit_url"
+LOGGED_PATH_ATTRIBUTE = "analytics_logged_path"
 
 
 class AccessLogMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        if not settings.ACCESS_LOG_ENABLED:
+            raise MiddlewareNotUsed
         self.get_response = get_response
+        self.skipped = tuple(
+            prefix for prefix in (settings.STATIC_URL, "/health", "/favicon.ico") if prefix
+        )
+        try:
+            self.trusted_proxies = parsing.trusted_networks(settings.ACCESS_LOG_TRUSTED_PROXIES)
+        except ValueError as exc:
+            raise ImproperlyConfigured(str(exc)) from exc
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        started = perf_counter()
+        response = self.get_response(request)
+        try:
+            self.capture(request, response, started)
+        except Exception:
+            logger.exception("access log: request not captured")
+        return response
+
+    def capture(self, request: HttpRequest, response: HttpResponse, started: float) -> None:
+        path = request.path
+        if path.startswith(self.skipped):
+            return
+        ended = perf_counter()
+        meta = request.META
+        ip = meta.get("REMOTE_ADDR", "")
+        if self.trusted_proxies:
+            ip = parsing.client_ip(ip, meta.get("HTTP_X_FORWARDED_FOR", ""), self.trusted_proxies)
+        status = response.status_code
+        method = request.method or ""
+        clickstream = False
+        session_key = None
+        exit_url = ""
+        # Only what can enter the clickstream needs the consent question: page views and exits.
+        if method == "GET" and 200 <= status < 400:
+            clickstream = consent_state(request).allows("analytics")
+            if clickstream:
+                session = getattr(request, "session", None)
+                session_key = getattr(session, "session_key", None)
+                exit_url = getattr(request, EXIT_ATTRIBUTE, "")
+        buffer.add(
+            Event(
+                time(),
+                method[:8],
+                getattr(request, LOGGED_PATH_ATTRIBUTE, path)[:500],
+                status,
+                ip[:45],
+                meta.get("HTTP_USER_AGENT", "")[:512],
+                meta.get("HTTP_ACCEPT_LANGUAGE", "")[:64],
+                meta.get("HTTP_REFERER", "")[:1000],
+                int((ended - started) * 1000),
+                clickstream,
+                session_key,
+                exit_url,
+            )
+        )

@@ -1,1 +1,136 @@
-"""Data map of the analytics app (see cll/privacy/datamap.py)."""
+"""Data map of the analytics app (see cll/privacy/datamap.py).
+
+Two purposes, two legal bases (Belgian rules, docs in cll/analytics/middleware.py):
+
+- the technical log (IP address, browser, language, referrer, path, time, bot flag) is kept for
+  the security and operation of the site under legitimate interest, IPs truncated after
+  ``ACCESS_LOG_IP_DAYS`` and rows deleted after ``ACCESS_LOG_RETENTION_DAYS``;
+- the clickstream linkage (visitor and visit hashes, exit links) exists only with analytics
+  consent, never under Do Not Track or Global Privacy Control.
+
+Log rows cannot be tied to an account (``UNLINKED``): retention is what removes them.
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from cll.privacy.datamap import (
+    NOT_PERSONAL,
+    UNLINKED,
+    Basis,
+    Category,
+    Erasure,
+    FieldRule,
+    Role,
+    purpose,
+    register,
+    retention_rule,
+    same,
+)
+
+SITE_OPERATIONS = purpose(
+    "site-operations",
+    _(
+        "Running the site: finding faults and abuse in the server's log files and counting "
+        "page views without identifying anyone."
+    ),
+)
+AUDIENCE = purpose(
+    "audience-measurement",
+    _(
+        "Measuring, with your consent, how visitors move through the site (pages visited in "
+        "order, entry and exit pages), with an identifier that changes every day."
+    ),
+)
+
+ACCESS_LOG_IP = retention_rule(
+    "access-log-ip",
+    f"Raw IP addresses of the access log are truncated (IPv4 /24, IPv6 /48) after "
+    f"{settings.ACCESS_LOG_IP_DAYS} days.",
+    days=settings.ACCESS_LOG_IP_DAYS,
+)
+ACCESS_LOG = retention_rule(
+    "access-log",
+    f"Access log rows are deleted after {settings.ACCESS_LOG_RETENTION_DAYS} days; only daily "
+    "aggregate counts are kept.",
+    days=settings.ACCESS_LOG_RETENTION_DAYS,
+)
+VISITOR_SALT = retention_rule(
+    "visitor-salt",
+    "The salt of the day's visitor hashes is destroyed once the day is over.",
+    days=1,
+)
+
+# Operations staff read raw rows; Marketing sees only the aggregates (DailyAggregate).
+_LOG_READERS = (Role.ADMINISTRATOR, Role.PRIVACY_OFFICER)
+
+_TECHNICAL = FieldRule(
+    Category.TECHNICAL,
+    (SITE_OPERATIONS, "security"),
+    Basis.LEGITIMATE_INTEREST,
+    ACCESS_LOG,
+    Erasure.DELETE,
+    readers=_LOG_READERS,
+)
+_CLICKSTREAM = FieldRule(
+    Category.TECHNICAL,
+    (AUDIENCE,),
+    Basis.CONSENT,
+    ACCESS_LOG,
+    Erasure.DELETE,
+    readers=_LOG_READERS,
+)
+
+register(
+    "analytics.AccessEvent",
+    subject=UNLINKED,
+    description="The access log: one row per request (log files of the privacy policy).",
+    fields={
+        **same(NOT_PERSONAL, "id", "ip_truncated", "page_view"),
+        **same(
+            _TECHNICAL,
+            "time",
+            "day",
+            "method",
+            "path",
+            "status",
+            "duration_ms",
+            "user_agent",
+            "referrer",
+            "referrer_host",
+            "browser",
+            "os",
+            "language",
+            "network",
+            "country",
+            "is_bot",
+        ),
+        "ip": FieldRule(
+            Category.TECHNICAL,
+            (SITE_OPERATIONS, "security"),
+            Basis.LEGITIMATE_INTEREST,
+            ACCESS_LOG_IP,
+            Erasure.DELETE,
+            readers=_LOG_READERS,
+        ),
+        **same(_CLICKSTREAM, "visitor", "visit", "exit_url"),
+    },
+)
+
+register(
+    "analytics.VisitorSalt",
+    subject=None,
+    description="The secret salting one day's visitor hashes; destroyed after that day.",
+    fields={
+        "id": NOT_PERSONAL,
+        "day": NOT_PERSONAL,
+        "salt": FieldRule(Category.NONE, (), Basis.NONE, VISITOR_SALT, Erasure.DELETE, readers=()),
+    },
+)
+
+register(
+    "analytics.DailyAggregate",
+    subject=None,
+    description="Daily counts of the access log (page views, browsers...): not personal data.",
+    fields=same(NOT_PERSONAL, "id", "day", "dimension", "key", "count"),
+)

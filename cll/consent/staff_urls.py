@@ -1,6 +1,10 @@
-"""Staff pages of the consent app, under /<language>/staff/consent/ (staff MFA middleware)."""
+"""Staff pages of the consent app, under /<language>/staff/tags/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cll.consent import views
 
 app_name = "consent_staff"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.tags_edit, name="tags_edit"),
+]

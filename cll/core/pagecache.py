@@ -48,6 +48,18 @@ _KEPT_HEADERS = ("Content-Type", "Content-Language")
 
 _version_lock = threading.Lock()
 _version: tuple[float, str] = (float("-inf"), "")
+# Per-visitor parts of the key (``vary_key_on``), each with a handful of possible values.
+_key_parts: list[Callable[[HttpRequest], str]] = []
+
+
+def vary_key_on(part: Callable[[HttpRequest], str]) -> None:
+    """Make cached pages depend on ``part(request)`` too (call from an app's ready()).
+
+    Used by the consent app: the banner and the consented tags differ with the visitor's
+    cookie choice and DNT/GPC signal. ``part`` must be cheap (no query) and take few values.
+    """
+    if part not in _key_parts:
+        _key_parts.append(part)
 
 
 def content_version() -> str:
@@ -126,7 +138,8 @@ def _key(request: HttpRequest, allowed: frozenset[str]) -> str:
     raw = f"{request.path}?{urlencode(query)}"
     digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
     today = timezone.localdate().isoformat()
-    return f"page:{content_version()}:{get_language()}:{today}:{digest}"
+    visitor = ".".join(part(request) for part in _key_parts)
+    return f"page:{content_version()}:{get_language()}:{today}:{visitor}:{digest}"
 
 
 def _without_unknown_parameters(request: HttpRequest, allowed: frozenset[str]) -> str | None:

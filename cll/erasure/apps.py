@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class ErasureConfig(AppConfig):
     name = "cll.erasure"
     verbose_name = _("Erasure")
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from cll.erasure import checks  # noqa: F401 (registers the system checks)
+        from cll.erasure.engine import anonymisers_discover
+        from cll.erasure.signals import cancel_on_sign_in
+
+        anonymisers_discover()
+        user_logged_in.connect(cancel_on_sign_in, dispatch_uid="erasure.cancel_on_sign_in")

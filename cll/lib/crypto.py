@@ -149,6 +149,8 @@ class _CacheEntry:
     subject: uuid.UUID
     key: bytes
     expires_at: float
+    # The key's AES-GCM context, built once: building it costs about as much as a decryption.
+    aead: AESGCM
 
 
 class _KeyCache:
@@ -165,6 +167,14 @@ class _KeyCache:
         self._pending: set[uuid.UUID] = set()
 
     def get(self, key_id: uuid.UUID) -> bytes | None:
+        entry = self._entry(key_id)
+        return None if entry is None else entry.key
+
+    def aead(self, key_id: uuid.UUID) -> AESGCM | None:
+        entry = self._entry(key_id)
+        return None if entry is None else entry.aead
+
+    def _entry(self, key_id: uuid.UUID) -> _CacheEntry | None:
         with self._lock:
             entry = self._entries.get(key_id)
             if entry is None:
@@ -173,7 +183,7 @@ class _KeyCache:
                 self._drop(key_id)
                 return None
             self._entries.move_to_end(key_id)
-            return entry.key
+            return entry
 
     def live_for(self, subject: uuid.UUID) -> tuple[uuid.UUID, bytes] | None:
         with self._lock:
@@ -190,7 +200,7 @@ class _KeyCache:
         with self._lock:
             if key_id in self._pending:
                 return
-            self._entries[key_id] = _CacheEntry(subject, key, _now() + seconds)
+            self._entries[key_id] = _CacheEntry(subject, key, _now() + seconds, AESGCM(key))
             self._entries.move_to_end(key_id)
             if live:
                 self._live[subject] = key_id
@@ -464,8 +474,26 @@ def encrypt(value: str, *, subject: uuid.UUID) -> str:
     key_id, key = data_key_for(subject)
     header = bytes([_VERSION]) + key_id.bytes
     nonce = secrets.token_bytes(_NONCE_BYTES)
-    sealed = AESGCM(key).encrypt(nonce, value.encode("utf-8"), header)
+    aead = _cache.aead(key_id) or AESGCM(key)
+    sealed = aead.encrypt(nonce, value.encode("utf-8"), header)
     return TOKEN_PREFIX + _b64encode(header + nonce + sealed)
+
+
+_B64_VALUE = {
+    char: value
+    for value, char in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+}
+# Low bits of the last character that carry no data, by the body's length modulo 4.
+_UNUSED_BITS = {0: 0, 2: 0b1111, 3: 0b11}
+
+
+def _canonical_tail(body: str) -> bool:
+    """Whether the last character of unpadded base64 leaves its unused bits at zero (the only
+    way two different strings can decode to the same bytes)."""
+    unused = _UNUSED_BITS.get(len(body) % 4)
+    if unused is None:  # a length of 1 modulo 4 is never valid base64
+        return False
+    return not body or not _B64_VALUE.get(body[-1], 0) & unused
 
 
 def _parse(token: str) -> tuple[bytes, uuid.UUID, bytes, bytes]:
@@ -476,8 +504,17 @@ def _parse(token: str) -> tuple[bytes, uuid.UUID, bytes, bytes]:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError):
         raise DecryptionError("The token is not valid base64.") from None
-    # Non-canonical base64 would let a character change without changing the bytes.
-    if _b64encode(raw) != body:
+    # Non-canonical base64 would let a character change without changing the bytes: padding,
+    # the standard alphabet's "+" and "/" (the decoder reads them as "-" and "_"), unused low
+    # bits set in the last character, or characters outside the alphabet (the decoder skips
+    # those, so fewer bytes come out than the length promises).
+    if (
+        "=" in body
+        or "+" in body
+        or "/" in body
+        or len(raw) != len(body) * 3 // 4
+        or not _canonical_tail(body)
+    ):
         raise DecryptionError("The token is not canonical base64: it was altered.")
     if len(raw) < _HEADER_BYTES + _NONCE_BYTES + _TAG_BYTES:
         raise DecryptionError("The token is truncated.")
@@ -497,9 +534,9 @@ def token_key_id(token: str) -> uuid.UUID:
 def decrypt(token: str) -> str:
     """Open a token made by ``encrypt``; raises ``DecryptionError`` (or ``KeyDestroyed``)."""
     header, key_id, nonce, sealed = _parse(token)
-    key = _data_key_by_id(key_id)
+    aead = _cache.aead(key_id) or AESGCM(_data_key_by_id(key_id))
     try:
-        plain = AESGCM(key).decrypt(nonce, sealed, header)
+        plain = aead.decrypt(nonce, sealed, header)
     except InvalidTag:
         raise DecryptionError(
             f"The token sealed with data key {key_id} failed authentication: it was altered."

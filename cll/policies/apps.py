@@ -1,3 +1,7 @@
+"""Versioned privacy policy and general terms: publishing, announcements, objection window,
+acceptance records.
+"""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +9,9 @@ from django.utils.translation import gettext_lazy as _
 class PoliciesConfig(AppConfig):
     name = "cll.policies"
     verbose_name = _("Policies")
+
+    def ready(self):
+        from cll.core.pagecache import bump_on_change
+
+        # The policy pages are cached for anonymous visitors: publishing retires them.
+        bump_on_change(self.get_model("PolicyVersion"))

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+"""Public pages of the policies app, under /<language>/policies/ (the current versions are at
+content:privacy_policy and content:terms)."""
+
+from django.urls import path
+
+from cll.policies import views
 
 app_name = "policies"
-urlpatterns: list = []
+urlpatterns = [
+    path("respond/<uuid:public_id>/", views.respond, name="respond"),
+    path("choices/", views.choices, name="choices"),
+    path("<str:kind>/<str:version>/", views.version_detail, name="version_detail"),
+]

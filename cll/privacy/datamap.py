@@ -204,6 +204,42 @@ SMTP_RELAY = recipient(
 )
 
 
+@dataclass(frozen=True, eq=False)
+class People:
+    """A category of people the data is about (GDPR Art. 30(1)(c)), for the record of
+    processing. Models name them by key in ``register(..., people=...)``."""
+
+    key: str
+    # Shown to people and auditors: a gettext_lazy string.
+    description: str | Promise
+
+
+PEOPLE: dict[str, People] = {}
+
+
+def people_category(key: str, description: str | Promise) -> str:
+    """Declare a category of people once; ``register(..., people=(key, ...))`` refers to it."""
+    existing = PEOPLE.get(key)
+    if existing is not None:
+        if str(existing.description) != str(description):
+            raise ValueError(f"People category {key!r} declared twice with different terms.")
+        return key
+    PEOPLE[key] = People(key, description)
+    return key
+
+
+ACCOUNT_HOLDERS = people_category(
+    "account-holders", _("People with an account: learners, guardians of children and staff")
+)
+OTHER_PEOPLE = people_category(
+    "others",
+    _(
+        "People without an account whom a record names: visitors who write to us or make a "
+        "request, parents asked for their consent"
+    ),
+)
+
+
 @dataclass(frozen=True)
 class FieldRule:
     category: str
@@ -266,6 +302,20 @@ class ModelMap:
     description: str = ""
     third_party: bool = False
     declared_in: str = field(default="", compare=False)
+    # Categories of people (keys of PEOPLE); empty: see ``people_keys``.
+    people: tuple[str, ...] = ()
+
+    @property
+    def people_keys(self) -> tuple[str, ...]:
+        """The declared categories of people, else a default from the subject: rows reached
+        through an account are about account holders, other linkable rows about anyone."""
+        if self.people:
+            return self.people
+        if not self.personal_fields:
+            return ()
+        if self.subject == "self" or (self.linkable and not self.subject.startswith("id:")):
+            return (ACCOUNT_HOLDERS,)
+        return (ACCOUNT_HOLDERS, OTHER_PEOPLE)
 
     @property
     def model(self) -> type[models.Model]:
@@ -291,8 +341,14 @@ def register(
     fields: dict[str, FieldRule],
     description: str = "",
     third_party: bool = False,
+    people: tuple[str, ...] = (),
 ) -> ModelMap:
-    """Declare one model. Called from an app's ``privacy.py`` at start-up."""
+    """Declare one model. Called from an app's ``privacy.py`` at start-up.
+
+    ``people`` (optional) names the categories of people its rows are about (``PEOPLE``)."""
+    for key in people:
+        if key not in PEOPLE:
+            raise ValueError(f"Unknown people category {key!r}: declare it with people_category().")
     if label in _REGISTRY:
         raise ValueError(f"{label} is declared twice in the data map.")
     if subject is None and any(rule.personal for rule in fields.values()):
@@ -303,6 +359,7 @@ def register(
         fields=dict(fields),
         description=description,
         third_party=third_party,
+        people=tuple(people),
     )
     _REGISTRY[label] = entry
     return entry

@@ -1,8 +1,13 @@
-"""Data map of the privacy app itself (keys and the evidence ledger) and of third-party models."""
+"""Data map of the privacy app itself (keys, the evidence ledger, retention notices, the breach
+register) and of third-party models."""
+
+from django.conf import settings
 
 # Django's and the libraries' models are declared apart, in thirdparty.py.
 from cll.privacy import thirdparty  # noqa: F401
 from cll.privacy.datamap import (
+    ACCOUNT_HOLDERS,
+    ACCOUNT_PURPOSE,
     ACCOUNTABILITY_PURPOSE,
     NOT_PERSONAL,
     SECURITY_PURPOSE,
@@ -77,6 +82,139 @@ register(
             KEY_LIFETIME,
             Erasure.DELETE,
             readers=(),
+        ),
+    },
+)
+
+# Where the evidence retention cut the ledger: seq numbers and hashes, nobody's data.
+register(
+    "privacy.AuditSeal",
+    subject=None,
+    description="Seals left where the oldest ledger entries were removed after 10 years.",
+    fields=same(NOT_PERSONAL, "seq", "hash", "sealed_at", "removed"),
+)
+
+RETENTION_NOTICE = retention_rule(
+    "retention-notice",
+    "From the warning e-mailed before a retention rule erases the person until they come back "
+    "(the notice is then cancelled) or are erased.",
+)
+
+# The pseudonymous id of the person warned and when: the evidence that the warning came first.
+register(
+    "privacy.RetentionNotice",
+    subject="id:subject",
+    description="Warnings sent before an inactive account is erased.",
+    people=(ACCOUNT_HOLDERS,),
+    fields={
+        **same(NOT_PERSONAL, "id", "public_id", "rule"),
+        **same(
+            FieldRule(
+                Category.TECHNICAL,
+                (ACCOUNT_PURPOSE,),
+                Basis.LEGITIMATE_INTEREST,
+                RETENTION_NOTICE,
+                Erasure.DELETE,
+                readers=(Role.SELF, Role.PRIVACY_OFFICER, Role.ADMINISTRATOR),
+            ),
+            "subject",
+            "warned_at",
+            "due_at",
+        ),
+    },
+)
+
+BREACH_REGISTER = retention_rule(
+    "breach-register",
+    f"The register of personal-data breaches (GDPR Art. 33(5)) is kept "
+    f"{settings.BREACH_REGISTER_DAYS} days after the breach was detected, then deleted with the "
+    "notices sent about it.",
+    days=settings.BREACH_REGISTER_DAYS,
+)
+_register_readers = (Role.PRIVACY_OFFICER, Role.ADMINISTRATOR)
+# Who recorded or sent what: a staff member, named in the register as its author.
+_breach_author = FieldRule(
+    Category.IDENTITY,
+    (ACCOUNTABILITY_PURPOSE,),
+    Basis.LEGAL_OBLIGATION,
+    BREACH_REGISTER,
+    Erasure.ANONYMISE,
+    readers=_register_readers,
+)
+# What staff wrote about the breach may name the people concerned: kept under legal hold, the
+# authority may ask for it (Art. 33(5)).
+_breach_text = FieldRule(
+    Category.CONTENT,
+    (ACCOUNTABILITY_PURPOSE,),
+    Basis.LEGAL_OBLIGATION,
+    BREACH_REGISTER,
+    Erasure.LEGAL_HOLD,
+    readers=_register_readers,
+)
+
+register(
+    "privacy.Breach",
+    subject="reported_by",
+    description="Register of personal-data breaches (GDPR Art. 33 and 34).",
+    fields={
+        **same(
+            NOT_PERSONAL,
+            "id",
+            "public_id",
+            "detected_at",
+            "data_categories",
+            "people_count",
+            "records_count",
+            "authority_notification",
+            "authority_notified_at",
+            "authority_reference",
+            "people_notification",
+            "people_notified_at",
+            "created_at",
+            "updated_at",
+        ),
+        "reported_by": _breach_author,
+        **same(
+            _breach_text,
+            "title",
+            "nature",
+            "people_categories",
+            "consequences",
+            "measures",
+            "late_reason",
+            "decision_reasons",
+        ),
+    },
+)
+register(
+    "privacy.BreachNotice",
+    subject="sent_by",
+    description="Messages sent to the people concerned by a breach (GDPR Art. 34).",
+    fields={
+        **same(NOT_PERSONAL, "id", "public_id", "breach", "audience", "sent_at", "recipients"),
+        "sent_by": _breach_author,
+        **same(_breach_text, "subject", "body"),
+    },
+)
+register(
+    "privacy.BreachNotification",
+    subject="id:person",
+    description="Who was told about a breach, and by which e-mail (GDPR Art. 34).",
+    people=(ACCOUNT_HOLDERS,),
+    fields={
+        **same(NOT_PERSONAL, "id", "breach", "notice"),
+        **same(
+            FieldRule(
+                Category.TECHNICAL,
+                (ACCOUNTABILITY_PURPOSE,),
+                Basis.LEGAL_OBLIGATION,
+                BREACH_REGISTER,
+                Erasure.LEGAL_HOLD,
+                readers=(Role.SELF, *_register_readers),
+            ),
+            "person",
+            "email",
+            "created_at",
         ),
     },
 )

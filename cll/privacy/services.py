@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -22,7 +22,7 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from cll.privacy import datamap
-from cll.privacy.models import AuditEntry
+from cll.privacy.models import AuditEntry, AuditSeal
 
 GENESIS_HASH = "0" * 64
 
@@ -119,6 +119,11 @@ def audit_record(
     with transaction.atomic(using=using):
         _lock_ledger(using)
         head = AuditEntry.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
+        if head is None:
+            # Every entry may have been removed by the evidence retention: go on from its seal.
+            head = (
+                AuditSeal.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
+            )
         # seq is set here rather than by the database sequence: a rolled-back insert would leave
         # a gap in the sequence, indistinguishable from a deleted entry. Two writers that read
         # the same head would also collide on the primary key instead of forking the chain.
@@ -207,3 +212,233 @@ def _clean_detail(value: Any, where: str = "detail") -> Any:
         f"{where} holds a {type(value).__name__}: audit details carry ids, versions and counts "
         "only (str, int, bool, None, UUID, lists and dicts of them)."
     )
+
+
+# -- Writing to people in their language --------------------------------------------------------
+
+
+def person_language(user: Any) -> str:
+    """The language to write to ``user`` in: theirs when the account knows it (a ``language``
+    attribute holding one of ``settings.LANGUAGES``), else the site's default."""
+    from django.conf import settings
+
+    language = getattr(user, "language", "") or ""
+    return (
+        language
+        if language in {code for code, _name in settings.LANGUAGES}
+        else (settings.LANGUAGE_CODE)
+    )
+
+
+# -- Breach register (GDPR Art. 33 and 34) ------------------------------------------------------
+
+BREACH_FIELDS = (
+    "title",
+    "detected_at",
+    "nature",
+    "data_categories",
+    "people_categories",
+    "people_count",
+    "records_count",
+    "consequences",
+    "measures",
+    "authority_notification",
+    "authority_notified_at",
+    "authority_reference",
+    "late_reason",
+    "people_notification",
+    "decision_reasons",
+)
+
+
+class BreachError(ValueError):
+    """A breach change that the register refuses (shown to the privacy officer)."""
+
+
+def breach_check(*, values: Mapping[str, Any]) -> None:
+    """The register's rules, enforced here as well as by the form (no half-valid record):
+
+    - the detection is not in the future;
+    - the authority cannot have been notified before the breach was detected;
+    - a notification of the authority more than 72 hours after detection carries the reasons
+      for the delay (Art. 33(1)).
+    """
+    from cll.privacy.models import Breach
+
+    detected_at = values.get("detected_at")
+    notified_at = values.get("authority_notified_at")
+    if detected_at is not None and detected_at > timezone.now():
+        raise BreachError("detected_at")
+    if notified_at is not None and detected_at is not None:
+        if notified_at < detected_at:
+            raise BreachError("authority_notified_at")
+        late = notified_at - detected_at > timedelta(hours=Breach.AUTHORITY_DEADLINE_HOURS)
+        if late and not (values.get("late_reason") or "").strip():
+            raise BreachError("late_reason")
+
+
+def breach_record(
+    *, actor: AbstractBaseUser, role: str, values: Mapping[str, Any], route: str = ""
+):
+    """Record a new breach in the register; the actor is its reporter."""
+    from cll.privacy.models import Breach, Decision
+
+    breach_check(values=values)
+    with transaction.atomic():
+        breach = Breach(
+            reported_by=actor, **{k: v for k, v in values.items() if k in BREACH_FIELDS}
+        )
+        if breach.authority_notified_at is not None:
+            breach.authority_notification = Decision.REQUIRED
+        breach.full_clean(exclude=["reported_by"])
+        breach.save()
+        audit_record(
+            actor=actor,
+            role=role,
+            subject=None,
+            action="breach.record",
+            target=f"privacy.Breach:{breach.public_id}",
+            fields=[name for name in BREACH_FIELDS if values.get(name) not in (None, "", [])],
+            route=route,
+            detail={"people_count": breach.people_count, "records_count": breach.records_count},
+        )
+        if breach.authority_notified_at is not None:
+            _audit_authority_notified(actor=actor, role=role, breach=breach, route=route)
+    return breach
+
+
+def breach_update(
+    *, actor: AbstractBaseUser, role: str, breach, values: Mapping[str, Any], route: str = ""
+):
+    """Update a breach (assessment, measures, notification of the authority). Records which
+    fields changed, and the notification of the authority as its own step."""
+    from cll.privacy.models import Breach, Decision
+
+    with transaction.atomic():
+        breach = Breach.objects.select_for_update().get(pk=breach.pk)
+        merged = {name: getattr(breach, name) for name in BREACH_FIELDS}
+        merged.update({k: v for k, v in values.items() if k in BREACH_FIELDS})
+        breach_check(values=merged)
+        was_notified = breach.authority_notified_at is not None
+        changed = [name for name in BREACH_FIELDS if getattr(breach, name) != merged[name]]
+        for name in changed:
+            setattr(breach, name, merged[name])
+        if breach.authority_notified_at is not None:
+            breach.authority_notification = Decision.REQUIRED
+        if not changed:
+            return breach
+        breach.full_clean(exclude=["reported_by"])
+        breach.save()
+        audit_record(
+            actor=actor,
+            role=role,
+            subject=None,
+            action="breach.update",
+            target=f"privacy.Breach:{breach.public_id}",
+            fields=changed,
+            route=route,
+        )
+        if not was_notified and breach.authority_notified_at is not None:
+            _audit_authority_notified(actor=actor, role=role, breach=breach, route=route)
+    return breach
+
+
+def _audit_authority_notified(*, actor, role: str, breach, route: str) -> None:
+    delay = breach.authority_notified_at - breach.detected_at
+    hours = int(delay.total_seconds() // 3600)
+    audit_record(
+        actor=actor,
+        role=role,
+        subject=None,
+        action="breach.authority_notified",
+        target=f"privacy.Breach:{breach.public_id}",
+        route=route,
+        detail={
+            "hours_after_detection": hours,
+            "late": delay > timedelta(hours=breach.AUTHORITY_DEADLINE_HOURS),
+        },
+    )
+
+
+def breach_people_notify(
+    *,
+    actor: AbstractBaseUser,
+    role: str,
+    breach,
+    audience: str,
+    public_ids: Iterable[uuid.UUID] = (),
+    subject: str,
+    body: str,
+    route: str = "",
+):
+    """E-mail the people concerned by a breach (Art. 34), through the outbox, each once.
+
+    ``audience`` is ``BreachNotice.Audience``: the accounts listed by public id, or every
+    learner (every active account that is not staff). People already told about this breach
+    are skipped: the unique (breach, person) pair, checked under a lock on the breach row,
+    makes a second press of the button, or a second list naming them, send nothing to them.
+    Returns ``(notice or None, how many were e-mailed)``.
+    """
+    from django.contrib.auth import get_user_model
+
+    from cll.core.outbox import email_queue_template
+    from cll.privacy.models import Breach, BreachNotice, BreachNotification
+
+    User = get_user_model()
+    if audience == BreachNotice.Audience.ALL_LEARNERS:
+        people = User.objects.filter(is_active=True, is_staff=False)
+    elif audience == BreachNotice.Audience.LISTED:
+        people = User.objects.filter(public_id__in=list(public_ids))
+    else:
+        raise BreachError("audience")
+    # Erased and child accounts have non-routable addresses: nobody to write to.
+    people = people.exclude(email__endswith="@invalid").order_by("pk")
+    with transaction.atomic():
+        breach = Breach.objects.select_for_update().get(pk=breach.pk)
+        told = set(breach.notifications.values_list("person", flat=True))
+        new = [person for person in people if person.public_id not in told]
+        if not new:
+            return None, 0
+        now = timezone.now()
+        notice = BreachNotice.objects.create(
+            breach=breach,
+            audience=audience,
+            subject=subject,
+            body=body,
+            sent_by=actor,
+            sent_at=now,
+            recipients=len(new),
+        )
+        rows = []
+        for person in new:
+            email = email_queue_template(
+                to=person.email,
+                template_prefix="emails/privacy_breach_notice",
+                context={"subject": subject, "body": body},
+                language=person_language(person),
+                subject_person=person.public_id,
+            )
+            rows.append(
+                BreachNotification(
+                    breach=breach, notice=notice, person=person.public_id, email=email.pk
+                )
+            )
+        BreachNotification.objects.bulk_create(rows)
+        if breach.people_notified_at is None:
+            breach.people_notified_at = now
+            breach.save(update_fields=["people_notified_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            role=role,
+            subject=None,
+            action="breach.people_notified",
+            target=f"privacy.Breach:{breach.public_id}",
+            route=route,
+            detail={
+                "notice": notice.public_id,
+                "audience": audience,
+                "recipients": len(new),
+                "already_notified": len(told),
+            },
+        )
+    return notice, len(new)

@@ -1,6 +1,18 @@
 """Staff pages of the privacy app, under /<language>/staff/privacy/ (staff MFA middleware)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cll.privacy import staff_views
 
 app_name = "privacy_staff"
-urlpatterns: list = []
+urlpatterns = [
+    path("", staff_views.home, name="home"),
+    path("record-of-processing/", staff_views.ropa_page, name="ropa"),
+    path("record-of-processing.csv", staff_views.ropa_csv, name="ropa_csv"),
+    path("record-of-processing.json", staff_views.ropa_json, name="ropa_json"),
+    path("retention/", staff_views.retention_preview, name="retention"),
+    path("breaches/", staff_views.breach_list, name="breach_list"),
+    path("breaches/new/", staff_views.breach_record, name="breach_record"),
+    path("breaches/<uuid:public_id>/", staff_views.breach_detail, name="breach_detail"),
+    path("breaches/<uuid:public_id>/notify/", staff_views.breach_notify, name="breach_notify"),
+]

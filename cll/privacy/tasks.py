@@ -1,4 +1,4 @@
-"""Daily retention jobs for the third-party tables of the data map (see retention.py)."""
+"""Daily retention: every pruner of the retention engine (see retention.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from cll.privacy import retention
 
 @cron("7 3 * * *")
 @task
-def prune_third_party_tables() -> int:
-    """Expired sessions (and their "my sessions" rows), old admin log rows and old task results;
-    returns admin rows deleted."""
-    retention.prune_sessions()
-    retention.prune_user_sessions()
-    retention.prune_task_results()
-    # Parental consent requests past their 7 days: deleted, their data key shredded.
-    from cll.accounts.services import parental_consent_requests_purge
+def retention_run_daily() -> dict[str, int]:
+    """Apply every retention rule of the data map: each rule's pruner runs (third-party tables,
+    outbox, inactive accounts and unconfirmed registrations, parental consent requests, expired
+    exports...). Returns the counts per rule; failures are logged and retried the next day."""
+    runs = retention.retention_run(dry_run=False)
+    return {run.rule.key: run.count for run in runs if run.has_pruner}
 
-    parental_consent_requests_purge()
-    return retention.prune_admin_log()
+
+# The former name of the daily clean-up of the third-party tables, now part of the engine.
+prune_third_party_tables = retention_run_daily

@@ -140,7 +140,7 @@ def test_deletion_refuses_a_wrong_password(client, alice):
     assert 'aria-invalid="true"' in response.content.decode()
     alice.refresh_from_db()
     assert alice.is_active and alice.email == "alice@example.org"
-    assert not AuditEntry.objects.filter(action="account.delete").exists()
+    assert not AuditEntry.objects.filter(action__in=["account.delete", "erasure.execute"]).exists()
 
 
 # The person's values, as typed and as stored (the phone is normalised to E.164). Short values
@@ -236,6 +236,12 @@ def test_deletion_leaves_no_personal_value_in_any_table(client, smtp_server):
     assert key.destroyed_at is not None and not bytes(key.wrapped)
     (entry,) = AuditEntry.objects.filter(subject=user.public_id, action="account.delete")
     assert entry.target == f"accounts.User:{user.public_id}"
+    # One erasure path (cll.erasure): its ledger entry counts the rows per model (ids only).
+    (erasure,) = AuditEntry.objects.filter(subject=user.public_id, action="erasure.execute")
+    assert erasure.actor == user.public_id
+    assert erasure.detail["reason"] == "account.delete"
+    assert erasure.detail["counts"]["accounts.LearnerProfile"] == {"deleted": 1}
+    assert erasure.detail["counts"]["accounts.User"] == {"anonymised": 1}
     # The old address is free again, and cannot sign in to the erased account.
     other = Client()
     other.post(reverse("account_login"), {"login": SIGNUP["email"], "password": PASSWORD})

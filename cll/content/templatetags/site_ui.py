@@ -4,38 +4,16 @@ from __future__ import annotations
 
 import re
 
-import markdown as markdown_lib
-import nh3
 from django import template
 from django.conf import settings
 from django.urls import translate_url
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, get_language_info
+
+from cll.lib.markup import markdown_to_safe_html
 
 register = template.Library()
 
 _PREFIX = re.compile(r"^/(?P<code>[a-z]{2})(?=/|$)")
-
-# Markdown written by staff is still sanitised: an editor's account can be compromised, and
-# the CSP forbids inline scripts and styles anyway.
-_ALLOWED_TAGS = {
-    "a",
-    "blockquote",
-    "br",
-    "code",
-    "em",
-    "h2",
-    "h3",
-    "h4",
-    "hr",
-    "li",
-    "ol",
-    "p",
-    "pre",
-    "strong",
-    "ul",
-}
-_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
 def _url_in(path: str, code: str) -> str:
@@ -75,8 +53,5 @@ def language_links(context) -> list[dict]:
 
 @register.filter(is_safe=True)
 def markdown(text: str) -> str:
-    """Markdown to sanitised HTML (links get rel="noopener noreferrer")."""
-    html = markdown_lib.markdown(text or "", output_format="html")
-    return mark_safe(  # noqa: S308 (sanitised by nh3 just above)
-        nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES)
-    )
+    """Markdown to sanitised HTML (cll/lib/markup.py)."""
+    return markdown_to_safe_html(text)

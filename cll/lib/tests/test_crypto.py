@@ -172,6 +172,31 @@ def test_it_refuses_a_token_with_any_character_altered():
             decrypt(altered)
 
 
+def test_it_refuses_every_other_spelling_of_the_same_bytes():
+    # Only the canonical text opens: the last character with unused bits set, characters the
+    # decoder would skip, and padding are all refused (each would let the text change while the
+    # bytes stay the same).
+    token = encrypt("short", subject=ALICE)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    variants = {token[:-1] + char for char in alphabet} - {token}
+    middle = len(token) // 2
+    variants |= {
+        token[:middle] + junk + token[middle:] for junk in ("!", " ", "\n", "=", "+", "/", "é")
+    }
+    variants |= {token + "=", token + "==", token[:-1], token + "A"}
+    # The standard alphabet's spelling of "-" and "_" decodes to the same bytes.
+    others = [encrypt("short", subject=ALICE) for _ in range(40)]
+    dash = next(other for other in others if "-" in other[3:])
+    underscore = next(other for other in others if "_" in other[3:])
+    variants |= {dash[:3] + dash[3:].replace("-", "+", 1)}
+    variants |= {underscore[:3] + underscore[3:].replace("_", "/", 1)}
+
+    for variant in variants:
+        with pytest.raises(DecryptionError):
+            decrypt(variant)
+    assert decrypt(token) == "short"
+
+
 def test_it_refuses_a_header_swapped_to_another_persons_key():
     bob_key_id, _ = data_key_for(BOB)
     raw = bytearray(_raw(encrypt("alice's secret", subject=ALICE)))

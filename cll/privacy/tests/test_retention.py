@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cll.privacy import thirdparty
 from cll.privacy.datamap import RETENTION
-from cll.privacy.tasks import prune_third_party_tables
+from cll.privacy.tasks import retention_run_daily
 
 
 def _log(user, age: timedelta) -> LogEntry:
@@ -36,7 +36,7 @@ def test_it_prunes_admin_log_rows_past_the_rule_and_keeps_younger_ones(dora):
     call_command("prune_admin_log", "--dry-run")
     assert LogEntry.objects.filter(pk=old.pk).exists()
 
-    assert prune_third_party_tables.call() == 1
+    assert retention_run_daily.call()["admin-log"] == 1
     assert not LogEntry.objects.filter(pk=old.pk).exists()
     assert LogEntry.objects.filter(pk=young.pk).exists()
 
@@ -49,5 +49,5 @@ def test_it_clears_expired_sessions():
     Session.objects.create(
         session_key="live", session_data="", expire_date=timezone.now() + timedelta(days=1)
     )
-    prune_third_party_tables.call()
+    retention_run_daily.call()
     assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]

@@ -1,0 +1,181 @@
+"""What the access-log writer derives from a request's raw columns, off the request path.
+
+Every function here takes untrusted text (headers can be anything, of any length) and returns a
+short, bounded value; none of them raises on bad input and none reaches the network: the
+network and country of an IP come from offline data only, "unknown" without it.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+import ua_parser
+
+UNKNOWN = "unknown"
+
+# Clients that say what they are in the User-Agent but that ua-parser does not class as "Spider".
+_BOT_PATTERN = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|scrap|fetch|monitor|uptime|preview|headless|phantomjs|"
+    r"curl/|wget/|python-requests|python-urllib|aiohttp|httpx|go-http-client|java/|okhttp|"
+    r"libwww|httpclient|axios|node-fetch|postman|facebookexternalhit|lighthouse|pingdom|"
+    r"ahrefs|semrush|mj12|yandex|baidu|bingpreview|petalbot|gptbot|ccbot|claudebot|bytespider",
+    re.IGNORECASE,
+)
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+# Path segments that would single out a person or a document (UUIDs, long hex, numbers, signed
+# tokens, random ids): aggregates show them as a placeholder. Readable slugs stay.
+_UUID_HEX_OR_NUMBER = re.compile(
+    r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[0-9a-f]{16,}|[0-9]+",
+    re.IGNORECASE,
+)
+_READABLE_SLUG = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
+
+
+@functools.lru_cache(maxsize=8192)
+def user_agent_facts(user_agent: str) -> tuple[str, str, bool]:
+    """(browser family, OS family, is a bot) of a User-Agent header."""
+    if not user_agent.strip():
+        # Real browsers always send one: an empty header is a script.
+        return UNKNOWN, UNKNOWN, True
+    try:
+        result = ua_parser.parse(user_agent[:512])
+    except Exception:
+        return UNKNOWN, UNKNOWN, bool(_BOT_PATTERN.search(user_agent))
+    browser = result.user_agent.family if result.user_agent else "Other"
+    os_family = result.os.family if result.os else "Other"
+    spider = bool(result.device and result.device.family == "Spider")
+    return browser[:64], os_family[:64], spider or bool(_BOT_PATTERN.search(user_agent))
+
+
+@functools.lru_cache(maxsize=1024)
+def primary_language(accept_language: str) -> str:
+    """The first language tag of an Accept-Language header ("fr-BE,fr;q=0.9" → "fr")."""
+    first = accept_language[:64].split(",", 1)[0].split(";", 1)[0].strip().lower()
+    tag = first.split("-", 1)[0]
+    return tag if _LANGUAGE.fullmatch(tag) else UNKNOWN
+
+
+# RFC 1918, RFC 4193 and link-local: a visitor inside our own or a partner's network.
+_PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
+
+
+@functools.lru_cache(maxsize=16384)
+def network_and_country(ip: str) -> tuple[str, str]:
+    """(network, country) of an IP address from offline data.
+
+    No offline ISP or geolocation data set is installed with the platform, so only what the
+    address itself says is known (loopback, private, reserved); anything else is "unknown". An
+    online lookup would send visitors' addresses to a third party: never.
+    """
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return UNKNOWN, UNKNOWN
+    if address.is_loopback:
+        return "loopback", UNKNOWN
+    if any(
+        address in network for network in _PRIVATE_NETWORKS if network.version == address.version
+    ):
+        return "private network", UNKNOWN
+    return UNKNOWN, UNKNOWN
+
+
+def truncate_ip(ip: str) -> str:
+    """An IP address without its host part: IPv4 /24, IPv6 /48; "" when it is not an address."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+@functools.lru_cache(maxsize=8192)
+def clean_referrer(referrer: str, own_hosts: frozenset[str]) -> tuple[str, str]:
+    """(referrer without query or fragment, its host unless it is one of ours)."""
+    try:
+        parts = urlsplit(referrer[:2000])
+        host = (parts.hostname or "")[:255]
+    except ValueError:
+        return "", ""
+    if parts.scheme not in ("http", "https") or not host:
+        return "", ""
+    cleaned = f"{parts.scheme}://{parts.netloc}{parts.path}"[:500]
+    return cleaned, "" if host in own_hosts else host
+
+
+@functools.lru_cache(maxsize=16384)
+def normalise_path(path: str) -> str:
+    """A path as aggregates show it: identifiers replaced by ``<id>``, exit tokens dropped.
+
+    Aggregates are for Marketing, who must never see anything that singles out a person: a
+    request's public id or a token in a URL would.
+    """
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        if segment and (
+            len(segment) > 60
+            or _UUID_HEX_OR_NUMBER.fullmatch(segment)
+            or not _READABLE_SLUG.fullmatch(segment)
+        ):
+            segments[index] = "<id>"
+    return "/".join(segments)[:300]
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(entries: tuple[str, ...] | list[str]) -> tuple[Network, ...]:
+    """The networks of ``CLL_TRUSTED_PROXIES`` entries (addresses or CIDRs); ValueError names
+    a malformed one."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError as exc:
+            raise ValueError(
+                f"CLL_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+            ) from exc
+    return tuple(networks)
+
+
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted if network.version == ip.version)
+
+
+@functools.lru_cache(maxsize=4096)
+def client_ip(remote_addr: str, forwarded_for: str, trusted: tuple[Network, ...]) -> str:
+    """The client's address: ``REMOTE_ADDR``, unless that peer is a trusted proxy, in which case
+    the right-most address of ``X-Forwarded-For`` that is not itself a trusted proxy (the left
+    part of the header is whatever the client wrote: never believed). A trusted peer without a
+    usable header stays the client."""
+    if not trusted or not forwarded_for or not _is_trusted(remote_addr, trusted):
+        return remote_addr
+    for hop in reversed(forwarded_for[:1000].split(",")):
+        hop = hop.strip()
+        if not hop:
+            continue
+        if not _is_trusted(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                # Garbage where an address should be: stop believing the chain here.
+                return remote_addr
+    return remote_addr

@@ -1,0 +1,206 @@
+"""The access-log middleware and its writer: captured off the request path, parsed later."""
+
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
+from django.http import HttpResponse
+from django.test import RequestFactory, override_settings
+
+from cll.analytics import logbuffer
+from cll.analytics.logbuffer import AccessLogBuffer, Event
+from cll.analytics.middleware import AccessLogMiddleware
+from cll.analytics.models import AccessEvent
+from cll.consent.selectors import ConsentState
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+pytestmark = pytest.mark.django_db
+
+
+def get(path="/fr/", *, status=200, session_key=None, **meta):
+    """One request through the access-log middleware around a plain view (the pages
+    themselves are other apps' business)."""
+    request = RequestFactory().get(path, **meta)
+    request.session = SimpleNamespace(session_key=session_key)
+    return AccessLogMiddleware(lambda request: HttpResponse("page", status=status))(request)
+
+
+def consenting(**extra):
+    return mock.patch(
+        "cll.analytics.middleware.consent_state",
+        return_value=ConsentState(analytics=True, **extra),
+    )
+
+
+def test_it_only_buffers_during_the_request():
+    get(HTTP_USER_AGENT=FIREFOX)
+    assert AccessEvent.objects.count() == 0
+    assert len(logbuffer.buffer.events) == 1
+    event = logbuffer.buffer.events[0]
+    assert (event.method, event.path, event.status) == ("GET", "/fr/", 200)
+    assert event.user_agent == FIREFOX
+
+
+def test_it_writes_parsed_rows_when_flushed():
+    get(
+        "/fr/?utm=x",
+        HTTP_USER_AGENT=FIREFOX,
+        HTTP_ACCEPT_LANGUAGE="nl-BE,nl;q=0.9,fr;q=0.8",
+        HTTP_REFERER="https://www.example.org/search?q=personal+words",
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert logbuffer.flush() == 1
+    row = AccessEvent.objects.get()
+    assert row.path == "/fr/"
+    assert (row.browser, row.os, row.language) == ("Firefox", "Linux", "nl")
+    assert row.network == "private network" and row.country == "unknown"
+    assert row.referrer == "https://www.example.org/search"
+    assert row.referrer_host == "www.example.org"
+    assert row.ip == "10.1.2.3" and not row.ip_truncated
+    assert row.page_view and not row.is_bot
+
+
+def test_it_flags_bots():
+    get(HTTP_USER_AGENT=GOOGLEBOT)
+    get(HTTP_USER_AGENT="python-requests/2.32")
+    get(HTTP_USER_AGENT="")
+    logbuffer.flush()
+    assert list(AccessEvent.objects.values_list("is_bot", flat=True)) == [True, True, True]
+
+
+def test_it_skips_static_files_and_health(client):
+    client.get("/static/css/site.css")
+    client.get("/health")
+    assert len(logbuffer.buffer.events) == 0
+
+
+def test_it_records_no_clickstream_without_consent():
+    get(HTTP_USER_AGENT=FIREFOX, session_key="abc")
+    logbuffer.flush()
+    row = AccessEvent.objects.get()
+    assert (row.visitor, row.visit, row.exit_url) == ("", "", "")
+
+
+def test_it_records_the_clickstream_with_consent():
+    with consenting():
+        get("/fr/", HTTP_USER_AGENT=FIREFOX, session_key="session-1")
+        get("/en/", HTTP_USER_AGENT=FIREFOX, session_key="session-1")
+        get("/en/", HTTP_USER_AGENT=FIREFOX)
+    logbuffer.flush()
+    rows = list(AccessEvent.objects.order_by("id").values_list("visitor", "visit"))
+    assert len({visitor for visitor, _visit in rows}) == 1
+    visitor = rows[0][0]
+    assert len(visitor) == 32 and "127.0.0.1" not in visitor
+    # The visit is session-scoped and hashed: never the session key itself.
+    assert rows[0][1] == rows[1][1] != ""
+    assert "session-1" not in rows[0][1]
+    assert rows[2][1] == ""
+
+
+@pytest.mark.parametrize("header", [{"HTTP_DNT": "1"}, {"HTTP_SEC_GPC": "1"}])
+def test_it_records_no_clickstream_under_dnt_or_gpc_whatever_was_chosen(header):
+    with consenting(signal="dnt" if "HTTP_DNT" in header else "gpc"):
+        get(HTTP_USER_AGENT=FIREFOX, session_key="s", **header)
+    # And through the real consent selector, with no patch at all.
+    get(HTTP_USER_AGENT=FIREFOX, session_key="s", **header)
+    logbuffer.flush()
+    assert AccessEvent.objects.count() == 2
+    assert not AccessEvent.objects.exclude(visitor="").exists()
+
+
+def test_it_drops_and_counts_events_when_the_buffer_is_full():
+    small = AccessLogBuffer(capacity=2, flush_events=10, flush_seconds=60, writer=False)
+    event = Event(0.0, "GET", "/", 200, "", "", "", "", 0)
+    for _ in range(5):
+        small.add(event)
+    assert len(small.events) == 2
+    assert small.dropped == 3
+
+
+@override_settings(ACCESS_LOG_ENABLED=False)
+def test_it_can_be_switched_off():
+    with pytest.raises(MiddlewareNotUsed):
+        AccessLogMiddleware(HttpResponse)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_writes_in_the_background_thread():
+    writer = AccessLogBuffer(capacity=100, flush_events=2, flush_seconds=30, writer=True)
+    event = Event(1764000000.0, "GET", "/fr/", 200, "192.0.2.1", FIREFOX, "fr", "", 3)
+    writer.add(event)
+    writer.add(event)  # reaches flush_events: the writer wakes up at once
+    import time
+
+    deadline = time.monotonic() + 10
+    while AccessEvent.objects.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert AccessEvent.objects.count() == 2
+    assert writer.written == 2
+
+
+def test_it_flushes_what_is_left_when_the_process_exits(monkeypatch):
+    monkeypatch.setattr(logbuffer.buffer, "writer_enabled", True)
+    logbuffer.buffer.events.append(Event(1764000000.0, "GET", "/fr/", 200, "", FIREFOX, "", "", 1))
+    logbuffer._flush_at_exit()
+    assert AccessEvent.objects.count() == 1
+    assert not logbuffer.buffer.events
+
+
+# -- Client address behind trusted reverse proxies (CLL_TRUSTED_PROXIES) ---------------------
+
+
+def logged_ip(**meta):
+    get(**meta)
+    return logbuffer.buffer.events[-1].ip
+
+
+def test_it_logs_the_peer_address_when_no_proxy_is_trusted():
+    assert logged_ip(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9") == (
+        "198.51.100.7"
+    )
+
+
+@override_settings(ACCESS_LOG_TRUSTED_PROXIES=("10.0.0.0/8", "192.0.2.1"))
+def test_it_ignores_a_spoofed_forwarded_for_from_an_untrusted_peer():
+    assert logged_ip(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9") == (
+        "198.51.100.7"
+    )
+
+
+@override_settings(ACCESS_LOG_TRUSTED_PROXIES=("10.0.0.0/8", "192.0.2.1"))
+def test_it_takes_the_right_most_untrusted_forwarded_address_from_a_trusted_proxy():
+    # The client wrote "1.2.3.4" itself (spoofed); the proxies appended the real hops.
+    header = "1.2.3.4, 203.0.113.9, 10.1.2.3"
+    assert logged_ip(REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=header) == "203.0.113.9"
+    assert logged_ip(REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="203.0.113.10") == (
+        "203.0.113.10"
+    )
+
+
+@override_settings(ACCESS_LOG_TRUSTED_PROXIES=("10.0.0.0/8",))
+def test_it_keeps_the_proxy_address_when_the_forwarded_chain_is_unusable():
+    assert logged_ip(REMOTE_ADDR="10.0.0.5") == "10.0.0.5"
+    assert logged_ip(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="10.0.0.6, 10.0.0.7") == (
+        "10.0.0.5"
+    )
+    assert logged_ip(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="not-an-ip") == "10.0.0.5"
+
+
+@override_settings(ACCESS_LOG_TRUSTED_PROXIES=("10.0.0.0/33",))
+def test_it_refuses_to_start_with_a_malformed_trusted_proxy():
+    with pytest.raises(ImproperlyConfigured, match="CLL_TRUSTED_PROXIES"):
+        AccessLogMiddleware(lambda request: HttpResponse("page"))
+
+
+@pytest.mark.parametrize("timestamp", [1_790_000_000.0, 1_790_000_059.999_999_7, 1_790_086_399.25])
+def test_it_stores_the_event_time_to_the_microsecond(timestamp):
+    import datetime as dt
+
+    from cll.analytics.services import access_events_ingest
+
+    event = Event(timestamp, "GET", "/fr/", 200, "10.0.0.1", FIREFOX, "fr", "", 3)
+    access_events_ingest(events=[event])
+    assert AccessEvent.objects.get().time == dt.datetime.fromtimestamp(timestamp, dt.UTC)

@@ -1,0 +1,54 @@
+"""Retention of data-subject requests (rules declared in ``cll/dsar/privacy.py``).
+
+Each pruner deletes the rows past their rule and destroys their data keys (the request is its
+own subject), so copies in backups and queued e-mails become unreadable too.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from cll.privacy.datamap import RETENTION
+from cll.privacy.retention import pruner
+
+_CLOSED = ("completed", "rejected")
+
+
+def _discard(rows, *, dry_run: bool) -> int:
+    from cll.lib.crypto import data_key_destroy
+
+    count = 0
+    for row in rows:
+        count += 1
+        if dry_run:
+            continue
+        with transaction.atomic():
+            subject = row.public_id
+            row.delete()
+            data_key_destroy(subject=subject)
+    return count
+
+
+@pruner("dsar-request")
+def prune_closed_requests(*, dry_run: bool = False) -> int:
+    """Data-subject requests closed (completed or rejected) more than 3 years ago: deleted, their
+    data key destroyed."""
+    from cll.dsar.models import DataSubjectRequest
+
+    cutoff = timezone.now() - timedelta(days=RETENTION["dsar-request"].days)
+    rows = DataSubjectRequest.objects.filter(status__in=_CLOSED, closed_at__lt=cutoff)
+    return _discard(list(rows.only("pk", "public_id")), dry_run=dry_run)
+
+
+@pruner("dsar-unverified")
+def prune_unverified_requests(*, dry_run: bool = False) -> int:
+    """Data-subject requests whose verification link expired more than 7 days ago without being
+    followed: deleted, their data key destroyed."""
+    from cll.dsar.models import DataSubjectRequest
+
+    cutoff = timezone.now() - timedelta(days=RETENTION["dsar-unverified"].days)
+    rows = DataSubjectRequest.objects.filter(status="unverified", token_expires_at__lt=cutoff)
+    return _discard(list(rows.only("pk", "public_id")), dry_run=dry_run)

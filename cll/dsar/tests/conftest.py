@@ -1,0 +1,42 @@
+"""Helpers of the dsar tests: personas with the other staff roles, the outbox, links."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cll.core.models import OutboxEmail
+from cll.privacy.datamap import Role
+from cll.privacy.models import AuditEntry
+from conftest import _user
+
+
+@pytest.fixture
+def mallory(db, django_user_model):
+    """A Marketing staff member: no access to individual requests."""
+    return _user(django_user_model, "mallory@example.org", Role.MARKETING)
+
+
+@pytest.fixture
+def adam(db, django_user_model):
+    """An administrator."""
+    return _user(django_user_model, "adam@example.org", Role.ADMINISTRATOR)
+
+
+def mails(kind: str, to: str | None = None) -> list[OutboxEmail]:
+    """Queued e-mails of one kind ("verify", "received"...), oldest first."""
+    rows = OutboxEmail.objects.filter(kind=f"emails/dsar_{kind}").order_by("created_at")
+    return [row for row in rows if to is None or row.to_address == to]
+
+
+def link_path(email: OutboxEmail) -> str:
+    return re.search(r"https?://[^/\s]+(/\S+)", email.text_body).group(1)
+
+
+def actions(prefix: str = "dsar.") -> list[str]:
+    return list(
+        AuditEntry.objects.filter(action__startswith=prefix)
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )

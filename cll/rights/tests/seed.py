@@ -1,0 +1,308 @@
+"""Seeds a learner with data in every app, for the export acceptance test.
+
+One function per model of the data map, keyed by its label in ``SEEDERS``. A model added to
+the data map later (linkable, with personal fields) makes the acceptance test fail until a
+seeder is added here: that is how the test keeps proving the export covers *every* app.
+
+Rows are made through the apps' services where one exists for the purpose (outbox, audit
+ledger, rights), otherwise through the ORM with every personal field filled. Values contain
+HTML metacharacters on purpose, to prove the export escapes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+from django.apps import apps
+from django.utils import timezone
+
+from cll.privacy.datamap import Role
+
+# Text that would run a script if the readable page did not escape it.
+HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
+
+
+def _now() -> dt.datetime:
+    return timezone.now().replace(microsecond=0)
+
+
+def _model(label: str):
+    return apps.get_model(label)
+
+
+def accounts(person, others) -> None:
+    person.last_login = _now()
+    person.save(update_fields=["last_login"])
+    _model("accounts.LearnerProfile").objects.create(
+        user=person,
+        first_name="Alice",
+        last_name="Liddell",
+        street=f"Rue des Wallons 1 {HOSTILE}",
+        postcode="1348",
+        city="Louvain-la-Neuve",
+        country="BE",
+        phone="+32470123456",
+        native_language="fr",
+        learning_languages="en, nl",
+        level="B1",
+        objectives="Speak Dutch at work",
+        birth_date=dt.date(1990, 5, 17),
+        other_details="Prefers evening courses",
+    )
+    _model("accounts.Guardianship").objects.create(
+        guardian=others["guardian"],
+        child=person,
+        consent_given_at=_now(),
+        policy_version="2026-11",
+    )
+    _model("accounts.ParentalConsentRequest").objects.create(
+        public_id=person.public_id,
+        parent_email="parent-of-alice@example.org",
+        token_hash="f" * 64,
+        expires_at=_now() + dt.timedelta(days=7),
+    )
+
+
+def allauth(person, others) -> None:
+    EmailAddress = _model("account.EmailAddress")
+    address = EmailAddress.objects.create(
+        user=person, email=person.email, verified=True, primary=True
+    )
+    confirmation = _model("account.EmailConfirmation").create(address)
+    confirmation.sent = _now()
+    confirmation.save()
+    _model("mfa.Authenticator").objects.create(
+        user=person, type="totp", data={"secret": "JBSWY3DPEHPK3PXP"}, last_used_at=_now()
+    )
+    _model("usersessions.UserSession").objects.create(
+        user=person,
+        session_key="alice-session-key",
+        ip="192.0.2.10",
+        user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+        last_seen_at=_now(),
+        data={"device": "laptop"},
+    )
+    social = _model("socialaccount.SocialAccount").objects.create(
+        user=person,
+        provider="google",
+        uid="alice-google-1234",
+        extra_data={"email": person.email, "name": "Alice Liddell"},
+        last_login=_now(),
+    )
+    _model("socialaccount.SocialToken").objects.create(
+        account=social, token="tok", token_secret="sec", expires_at=_now()
+    )
+
+
+def admin_log(person, others) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    _model("admin.LogEntry").objects.create(
+        user=person,
+        content_type=ContentType.objects.get_for_model(person),
+        object_id=str(others["guardian"].pk),
+        object_repr="a record Alice edited",
+        action_flag=2,
+        change_message='[{"changed": {"fields": ["email"]}}]',
+    )
+
+
+def outbox(person, others) -> None:
+    from cll.core.outbox import email_queue
+
+    email_queue(
+        to=person.email,
+        subject="Your session starts on Monday",
+        text=f"Hello Alice, {HOSTILE}",
+        html=f"<p>Hello Alice, {HOSTILE}</p>",
+        subject_person=person.public_id,
+        headers={"List-Unsubscribe": "<https://example.org/unsubscribe/opaque-token>"},
+        kind="test",
+    )
+
+
+def ledger(person, others) -> None:
+    from cll.privacy.services import audit_record
+
+    audit_record(
+        actor=others["officer"],
+        role=Role.PRIVACY_OFFICER,
+        subject=person,
+        action="learner.read",
+        target="accounts.LearnerProfile:x",
+        fields=["first_name", "phone"],
+        route="staff:learner_detail",
+    )
+    audit_record(actor=person, subject=person, action="profile.update", fields=["city"])
+    audit_record(subject=person, action="outbox.sent")
+
+
+def rights(person, others) -> None:
+    from cll.rights import services
+
+    services.restriction_set(subject=person, reason=f"My address is wrong {HOSTILE}")
+    services.objection_set(subject=person, purpose="marketing")
+    # The export job itself is created by the test (export_start): it is in the export too.
+
+
+def dsar(person, others) -> None:
+    _model("dsar.DataSubjectRequest").objects.create(
+        public_id=person.public_id,
+        type="access",
+        email=person.email,
+        details="Please send me my data",
+        account=person,
+    )
+
+
+def erasure(person, others) -> None:
+    _model("erasure.ErasureSchedule").objects.create(
+        user=person, due_at=_now() + dt.timedelta(days=14), cancel_token_hash="c" * 64
+    )
+    _model("erasure.JournalPending").objects.create(subject=person.public_id)
+
+
+def policies(person, others) -> None:
+    version = _model("policies.PolicyVersion").objects.create(
+        kind="privacy", version="2099-01", published_by=person
+    )
+    _model("policies.PolicyResponse").objects.create(
+        version=version, user=person, notified_at=_now(), decision="accepted", decided_at=_now()
+    )
+    _model("policies.PurposeConsent").objects.create(
+        user=person, purpose="newsletter", opted_in=True, changed_at=_now()
+    )
+
+
+def privacy_ops(person, others) -> None:
+    breach = _model("privacy.Breach").objects.create(
+        title="Lost laptop",
+        detected_at=_now(),
+        nature="A laptop with an export was lost",
+        reported_by=person,
+    )
+    notice = _model("privacy.BreachNotice").objects.create(
+        breach=breach,
+        audience="listed",
+        subject="About a data breach",
+        body="We lost a laptop",
+        sent_at=_now(),
+        sent_by=person,
+    )
+    _model("privacy.BreachNotification").objects.create(
+        breach=breach, notice=notice, person=person.public_id, email=uuid.uuid4()
+    )
+    _model("privacy.RetentionNotice").objects.create(
+        subject=person.public_id,
+        rule="inactive-account",
+        warned_at=_now(),
+        due_at=_now() + dt.timedelta(days=30),
+    )
+
+
+def testapp(person, others) -> None:
+    _model("testapp.Secretive").objects.create(
+        owner=person,
+        name="Alice's secret",
+        note="A note",
+        email="alice.secret@example.org",
+        born_on=dt.date(1990, 5, 17),
+        answers={"colour": "blue"},
+    )
+
+
+def oauth(person, others) -> None:
+    application = _model("oauth2_provider.Application").objects.create(
+        user=person,
+        name="Alice's app",
+        client_type="confidential",
+        authorization_grant_type="authorization-code",
+        redirect_uris="https://example.org/callback",
+    )
+    expires = _now() + dt.timedelta(hours=1)
+    id_token = _model("oauth2_provider.IDToken").objects.create(
+        user=person, application=application, expires=expires
+    )
+    access = _model("oauth2_provider.AccessToken").objects.create(
+        user=person,
+        token="alice-access",
+        application=application,
+        expires=expires,
+        id_token=id_token,
+    )
+    _model("oauth2_provider.RefreshToken").objects.create(
+        user=person, token="alice-refresh", application=application, access_token=access
+    )
+    _model("oauth2_provider.Grant").objects.create(
+        user=person,
+        code="alice-code",
+        application=application,
+        expires=expires,
+        redirect_uri="https://example.org/callback",
+    )
+    _model("oauth2_provider.DeviceGrant").objects.create(
+        user=person,
+        device_code="alice-device",
+        user_code="ABCD",
+        expires=expires,
+        client_id=application.client_id,
+    )
+
+
+# Label -> the seeder that makes its rows (several labels may share one seeder).
+SEEDERS: dict[str, Callable] = {
+    "accounts.User": accounts,
+    "accounts.LearnerProfile": accounts,
+    "accounts.Guardianship": accounts,
+    "accounts.ParentalConsentRequest": accounts,
+    "account.EmailAddress": allauth,
+    "account.EmailConfirmation": allauth,
+    "mfa.Authenticator": allauth,
+    "usersessions.UserSession": allauth,
+    "socialaccount.SocialAccount": allauth,
+    "socialaccount.SocialToken": allauth,
+    "admin.LogEntry": admin_log,
+    "core.OutboxEmail": outbox,
+    "privacy.AuditEntry": ledger,
+    "privacy.DataKey": outbox,  # made by the first encrypted value
+    "rights.Restriction": rights,
+    "rights.Objection": rights,
+    "rights.ExportJob": rights,
+    "dsar.DataSubjectRequest": dsar,
+    "erasure.ErasureSchedule": erasure,
+    "erasure.JournalPending": erasure,
+    "policies.PolicyVersion": policies,
+    "policies.PolicyResponse": policies,
+    "policies.PurposeConsent": policies,
+    "privacy.Breach": privacy_ops,
+    "privacy.BreachNotice": privacy_ops,
+    "privacy.BreachNotification": privacy_ops,
+    "privacy.RetentionNotice": privacy_ops,
+    "testapp.Secretive": testapp,
+    "oauth2_provider.Application": oauth,
+    "oauth2_provider.AccessToken": oauth,
+    "oauth2_provider.RefreshToken": oauth,
+    "oauth2_provider.Grant": oauth,
+    "oauth2_provider.IDToken": oauth,
+    "oauth2_provider.DeviceGrant": oauth,
+}
+
+
+def _installed(label: str) -> bool:
+    try:
+        apps.get_model(label)
+    except LookupError:
+        return False
+    return True
+
+
+def seed_everything(person, others) -> None:
+    """Run every seeder whose models are installed, each once."""
+    done = set()
+    for label, seeder in SEEDERS.items():
+        if seeder in done or not _installed(label):
+            continue
+        done.add(seeder)
+        seeder(person, others)
