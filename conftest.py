@@ -83,12 +83,23 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request to /en/ leaves English active in the thread: the next test's reverse() would
+    # build /en/ URLs. Back to the default language (French) after every test.
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 def _user(django_user_model, email: str, *roles: str, **extra):
     user = django_user_model.objects.create_user(email=email, password=PASSWORD, **extra)
     if roles:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-        user.groups.set(Group.objects.filter(name__in=roles))
+        # get_or_create: a transactional test's flush empties the table the migration filled.
+        user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
     return user
 
 
