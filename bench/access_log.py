@@ -29,7 +29,8 @@ script says so and exits with status 2) and the project's ``.venv``. In one run 
 Targets: ours ≥ 2x GoAccess, our peak < 500 MB, middleware < 5 % slower. Exit status 0 when the
 benchmark ran (targets met or not: the figures say), 2 when it could not run. Options:
 ``--events 100000`` (a quicker run), ``--skip-pages`` (no middleware measurement),
-``--duration 10``, ``--keep``.
+``--duration 10``, ``--keep``; developer aids: ``CLL_BENCH_PROFILE=<file>`` (cProfile of our
+child), ``CLL_BENCH_NO_WRITER=1`` (servers without the writer thread).
 """
 
 from __future__ import annotations
@@ -425,6 +426,11 @@ def main() -> int:
     env = pages.production_environment(workdir)
     # The servers of the middleware measurement run the background writer, as in production.
     env["CLL_LOG_WRITER"] = "1"
+    if os.environ.get("CLL_BENCH_NO_WRITER"):
+        # Developer aid: the request side alone (events are buffered, then dropped and
+        # counted once the buffer is full; no writer thread). Not the production set-up.
+        env["CLL_LOG_WRITER"] = "0"
+        env["CLL_LOG_BUFFER_EVENTS"] = "1000000"
     report: dict = {
         "benchmark": "access_log",
         "started_at": started_at.isoformat(timespec="seconds"),

@@ -160,12 +160,12 @@ def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
     return any(ip in network for network in trusted if network.version == ip.version)
 
 
-@functools.lru_cache(maxsize=4096)
 def client_ip(remote_addr: str, forwarded_for: str, trusted: tuple[Network, ...]) -> str:
     """The client's address: ``REMOTE_ADDR``, unless that peer is a trusted proxy, in which case
     the right-most address of ``X-Forwarded-For`` that is not itself a trusted proxy (the left
     part of the header is whatever the client wrote: never believed). A trusted peer without a
-    usable header stays the client."""
+    usable header stays the client. Not memoised: raw addresses are not kept in memory beyond
+    the request (and the default, no trusted proxy, returns at once)."""
     if not trusted or not forwarded_for or not _is_trusted(remote_addr, trusted):
         return remote_addr
     for hop in reversed(forwarded_for[:1000].split(",")):

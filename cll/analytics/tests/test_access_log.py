@@ -204,3 +204,27 @@ def test_it_stores_the_event_time_to_the_microsecond(timestamp):
     event = Event(timestamp, "GET", "/fr/", 200, "10.0.0.1", FIREFOX, "fr", "", 3)
     access_events_ingest(events=[event])
     assert AccessEvent.objects.get().time == dt.datetime.fromtimestamp(timestamp, dt.UTC)
+
+
+@override_settings(ACCESS_LOG_IP_DAYS=7)
+def test_it_forgets_the_raw_addresses_it_memoised_once_they_would_be_truncated():
+    from cll.analytics import services
+
+    services._clients_since[0] = services.dt.date.min
+    day_one = 1_790_000_000.0
+
+    def ingest(timestamp, ip):
+        services.access_events_ingest(
+            events=[Event(timestamp, "GET", "/fr/", 200, ip, FIREFOX, "fr", "", 3)]
+        )
+
+    ingest(day_one, "203.0.113.5")
+    assert ("203.0.113.5", FIREFOX) in services._clients
+    ingest(day_one + 6 * 86400, "198.51.100.9")
+    assert ("203.0.113.5", FIREFOX) in services._clients
+    # Seven days after the cache started: what it holds is forgotten.
+    ingest(day_one + 7 * 86400, "198.51.100.10")
+    assert ("203.0.113.5", FIREFOX) not in services._clients
+    assert ("198.51.100.9", FIREFOX) not in services._clients
+    assert ("198.51.100.10", FIREFOX) in services._clients
+    assert AccessEvent.objects.filter(ip="203.0.113.5").exists()

@@ -187,7 +187,7 @@ def test_it_notifies_the_recipients_of_the_persons_data(client, officer, recipie
     assert sorted(entry.detail["recipient"] for entry in notified) == ["payco", "printco"]
 
     page = client.get(reverse("dsar_staff:request_detail", args=[dsr.public_id]))
-    assert "to notify by hand" in page.content.decode()
+    assert "à informer manuellement" in page.content.decode()
     done = reverse("dsar_staff:notice_done", args=[dsr.public_id, "printco"])
     assert client.post(done).status_code == 302
     dsr.refresh_from_db()

@@ -119,7 +119,7 @@ def test_a_request_deactivates_ends_sessions_and_emails_a_cancel_link(nadia, set
 
 def test_a_second_request_is_refused_with_a_message(nadia):
     erasure_schedule(subject=nadia)
-    with pytest.raises(AlreadyScheduled, match="already asked"):
+    with pytest.raises(AlreadyScheduled, match="déjà demandé"):
         erasure_schedule(subject=nadia)
     assert ErasureSchedule.objects.count() == 1
 

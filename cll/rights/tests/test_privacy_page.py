@@ -89,7 +89,7 @@ def test_it_lets_the_owner_download_once(client, alice):
 
     again = client.post(_download_url(job), follow=True)
     assert again.status_code == 200
-    assert "already been downloaded" in again.content.decode()
+    assert "a déjà été téléchargé" in again.content.decode()
     assert AuditEntry.objects.filter(action="export.download").count() == 1
 
 
@@ -126,7 +126,7 @@ def test_it_refuses_an_expired_export_with_a_clear_message(client, alice, settin
     later = timezone.now() + dt.timedelta(days=settings.EXPORT_EXPIRY_DAYS, minutes=1)
     with time_machine.travel(later):
         response = client.post(_download_url(job), follow=True)
-    assert "has expired" in response.content.decode()
+    assert "Cet export a expiré" in response.content.decode()
     job.refresh_from_db()
     assert job.status == ExportJob.Status.READY and job.downloaded_at is None
 
@@ -161,7 +161,7 @@ def test_it_keeps_the_single_use_when_the_file_cannot_be_read(client, alice):
     (export.export_dir() / job.file_name).unlink()
     client.force_login(alice)
     response = client.post(_download_url(job), follow=True)
-    assert "can no longer be read" in response.content.decode()
+    assert "ne peut plus être lu" in response.content.decode()
     job.refresh_from_db()
     assert job.status == ExportJob.Status.READY
     assert not AuditEntry.objects.filter(action="export.download").exists()

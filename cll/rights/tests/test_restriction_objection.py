@@ -98,7 +98,7 @@ def test_it_restricts_and_lifts_from_the_page(client, alice):
     assert response.status_code == 302
     assert Restriction.objects.get(subject=alice).reason == "Wrong address"
     page = client.get(reverse("rights:home")).content.decode()
-    assert "The processing of your data is restricted." in page
+    assert "Le traitement de vos données est limité." in page
     assert reverse("rights:restriction_lift") in page
     client.post(reverse("rights:restriction_lift"))
     assert not Restriction.objects.filter(subject=alice).exists()
