@@ -587,13 +587,4 @@ if CONSENT_MAX_AGE_DAYS > 390:
 ERASURE_GRACE_DAYS = env.integer("CLL_ERASURE_GRACE_DAYS", 14, minimum=1)
 # The erasure journal: public ids of erased people, kept OUTSIDE the database and its backups,
 # replayed after a restore (manage.py erasure_journal_replay). Tests never touch a real one.
-ERASURE_JOURNAL = Path(
-    env.string(
-        "CLL_ERASURE_JOURNAL",
-        str(
-            Path(__import__("tempfile").gettempdir()) / "cll-test-erasure-journal.jsonl"
-            if CLL_ENV == "test"
-            else VAR_DIR / "erasure-journal.jsonl"
-        ),
-    )
-)
+ERASURE_JOURNAL = Path(env.string("CLL_ERASURE_JOURNAL", str(VAR_DIR / "erasure-journal.jsonl")))

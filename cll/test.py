@@ -4,6 +4,8 @@ Tests run on SQLite by default and on PostgreSQL/Redis when DATABASE_URL/REDIS_U
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("CLL_ENV", "test")
 
@@ -23,3 +25,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "oauth2_provider"]
 # Any response setting a cookie missing from the cookie registry (cll/consent/registry.py) fails
 # the test that caused it. First in the list: it sees the cookies every other middleware set.
 MIDDLEWARE = ["cll.consent.testing.UndeclaredCookieMiddleware", *MIDDLEWARE]  # noqa: F405
+
+# Erasures made by the tests are journaled in a throw-away directory of this run, never in var/
+# (cll/erasure/tests point each test at its own file).
+ERASURE_JOURNAL = Path(tempfile.mkdtemp(prefix="cll-test-journal-")) / "erasure-journal.jsonl"
