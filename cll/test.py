@@ -3,7 +3,9 @@
 Tests run on SQLite by default and on PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,4 +30,6 @@ MIDDLEWARE = ["cll.consent.testing.UndeclaredCookieMiddleware", *MIDDLEWARE]  # 
 
 # Erasures made by the tests are journaled in a throw-away directory of this run, never in var/
 # (cll/erasure/tests point each test at its own file).
-ERASURE_JOURNAL = Path(tempfile.mkdtemp(prefix="cll-test-journal-")) / "erasure-journal.jsonl"
+_JOURNAL_DIR = tempfile.mkdtemp(prefix="cll-test-journal-")
+atexit.register(shutil.rmtree, _JOURNAL_DIR, ignore_errors=True)
+ERASURE_JOURNAL = Path(_JOURNAL_DIR) / "erasure-journal.jsonl"

@@ -70,3 +70,17 @@ def test_it_records_no_exit_without_consent(client):
     assert row.exit_url == "" and row.visitor == ""
     # Nor can the destination be read back from the token in the logged path.
     assert row.path == "/fr/go/"
+
+
+def test_it_sends_the_sites_outbound_links_through_the_exit_redirect(client):
+    # The cookie page's links to Google's opt-out tools leave through our exit redirect.
+    import re
+
+    html = client.get("/en/cookies/").content.decode()
+    exits = re.findall(r'href="(/en/go/[^"]+/)"', html)
+    destinations = {client.get(path)["Location"] for path in exits}
+    assert destinations == {
+        "https://adssettings.google.com/",
+        "https://tools.google.com/dlpage/gaoptout",
+    }
+    assert "https://adssettings.google.com" not in html

@@ -104,8 +104,9 @@ def test_it_generates_the_cookie_page_from_the_registry(client):
     for cookie in registry.cookies():
         assert f"<code>{cookie.display_name}</code>" in page, cookie.name
     assert "Advertising and opt-out" in page
-    assert 'href="https://adssettings.google.com/"' in page
-    assert 'href="https://tools.google.com/dlpage/gaoptout"' in page
+    # The opt-out links (through the exit redirect: cll/analytics/tests/test_exit_redirect.py).
+    assert ">Google Ads Settings</a>" in page
+    assert ">Google Analytics opt-out browser add-on</a>" in page
     # Links only: nothing is loaded from Google on this page.
     assert "googletagmanager" not in page
     assert "no-cache" in client.get("/en/cookies/")["Cache-Control"]
