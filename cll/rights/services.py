@@ -43,6 +43,20 @@ class ExportUnavailable(Exception):
         self.reason = reason
 
 
+def _audit(*, subject: User, actor: User | None, action: str, target, **extra) -> None:
+    """One ledger entry for a change to ``subject``'s rights, made by them or by staff for them
+    (in the role ``_role_of`` names) from the privacy page or the officer's queue."""
+    audit_record(
+        actor=actor or subject,
+        role=_role_of(actor=actor, subject=subject),
+        subject=subject,
+        action=action,
+        target=target,
+        route=ROUTE,
+        **extra,
+    )
+
+
 def _role_of(*, actor: User | None, subject: User) -> str:
     """The role an actor acts in on someone else's data: their staff role (privacy officer
     first), "" for the person themselves or the system."""
@@ -88,13 +102,11 @@ def export_start(*, subject: User, actor: User | None = None) -> ExportJob:
         job = ExportJob.objects.create(
             subject=subject, language=translation.get_language() or settings.LANGUAGE_CODE
         )
-        audit_record(
-            actor=actor or subject,
-            role=_role_of(actor=actor, subject=subject),
+        _audit(
             subject=subject,
+            actor=actor,
             action="export.request",
             target=job,
-            route=ROUTE,
             detail={"job": job.public_id},
         )
         transaction.on_commit(functools.partial(_enqueue_build, job.public_id), robust=True)
@@ -296,14 +308,12 @@ def restriction_set(*, subject: User, actor: User | None = None, reason: str = "
         if not created and restriction.reason != reason:
             restriction.reason = reason
             restriction.save(update_fields=["reason"])
-        audit_record(
-            actor=actor or subject,
-            role=_role_of(actor=actor, subject=subject),
+        _audit(
             subject=subject,
+            actor=actor,
             action="restriction.set",
             target=restriction,
             fields=["reason"] if reason else [],
-            route=ROUTE,
             detail={"created": created},
         )
     return restriction
@@ -315,13 +325,11 @@ def restriction_lift(*, subject: User, actor: User | None = None) -> None:
         restriction = Restriction.objects.select_for_update().filter(subject=subject).first()
         if restriction is None:
             return
-        audit_record(
-            actor=actor or subject,
-            role=_role_of(actor=actor, subject=subject),
+        _audit(
             subject=subject,
+            actor=actor,
             action="restriction.lift",
             target=restriction,
-            route=ROUTE,
         )
         restriction.delete()
 
@@ -338,13 +346,11 @@ def objection_set(*, subject: User, purpose: str, actor: User | None = None) -> 
     with transaction.atomic():
         objection, created = Objection.objects.get_or_create(subject=subject, purpose=purpose)
         if created:
-            audit_record(
-                actor=actor or subject,
-                role=_role_of(actor=actor, subject=subject),
+            _audit(
                 subject=subject,
+                actor=actor,
                 action="objection.set",
                 target=objection,
-                route=ROUTE,
                 detail={"purpose": purpose},
             )
     return objection
@@ -357,13 +363,11 @@ def objection_withdraw(*, subject: User, purpose: str, actor: User | None = None
         objection = Objection.objects.filter(subject=subject, purpose=purpose).first()
         if objection is None:
             return
-        audit_record(
-            actor=actor or subject,
-            role=_role_of(actor=actor, subject=subject),
+        _audit(
             subject=subject,
+            actor=actor,
             action="objection.withdraw",
             target=objection,
-            route=ROUTE,
             detail={"purpose": purpose},
         )
         objection.delete()
