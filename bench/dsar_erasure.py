@@ -30,7 +30,6 @@ Exit status: 0 when the erasure took less than the 1 s target (DESIGN.md §6), 1
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import json
 import os
@@ -45,36 +44,22 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
+sys.path.insert(0, str(REPO / "bench"))
+
+from pages import production_environment  # noqa: E402
+
 TARGET_SECONDS = 1.0
 
 
 def _environment(workdir: Path) -> None:
-    """A production-mode configuration living entirely in ``workdir`` (set before Django)."""
-    for name in list(os.environ):
-        if name.startswith(("CLL_", "DJANGO_", "EMAIL_")) or name in {
-            "DATABASE_URL",
-            "REDIS_URL",
-            "SECRET_KEY",
-            "DEBUG",
-        }:
-            del os.environ[name]
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "cll.settings",
-            "CLL_ENV": "production",
-            "CLL_VAR_DIR": str(workdir / "var"),
-            "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-            "SECRET_KEY": secrets.token_urlsafe(64),
-            "CLL_KEYRING": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-            "CLL_BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "CLL_ERASURE_JOURNAL": str(workdir / "erasure-journal.jsonl"),
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "CLL_SITE_URL": "https://bench.invalid",
-            "CLL_SSL_REDIRECT": "0",
-            "EMAIL_HOST": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-        }
+    """The page benchmark's production-mode configuration living entirely in ``workdir``, plus
+    the erasure journal there too (set in this process, before Django starts)."""
+    env = production_environment(workdir)
+    env.update(
+        {"CLL_ERASURE_JOURNAL": str(workdir / "erasure-journal.jsonl"), "LOG_LEVEL": "WARNING"}
     )
+    os.environ.clear()
+    os.environ.update(env)
     sys.path.insert(0, str(REPO))
 
 
