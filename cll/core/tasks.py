@@ -3,7 +3,9 @@
 ``outbox_deliver`` is enqueued once per message when its transaction commits (and again with
 ``run_after`` after a temporary failure). ``outbox_flush`` runs every minute from the scheduler
 (``manage.py crontask``) as the safety net: it delivers anything due that no task is carrying
-(the enqueue failed, a worker died) and recovers rows a dead worker left "sending".
+(the enqueue failed, a worker died) and recovers rows a dead worker left "sending". Old
+messages are pruned by the daily retention run (``cll.privacy.tasks.retention_run_daily``, the
+"outbox" pruner).
 """
 
 from __future__ import annotations
@@ -27,11 +29,3 @@ def outbox_flush() -> dict[str, int]:
     recovered = outbox.outbox_recover_stuck()
     counts = outbox.outbox_deliver_due()
     return {"recovered": recovered, **{str(key): value for key, value in counts.items()}}
-
-
-# Daily, at a quiet hour (Europe/Brussels): the retention rule is in days, not minutes.
-@cron("17 3 * * *")
-@task
-def outbox_prune() -> int:
-    """Delete sent and failed messages past their retention period (see prune_outbox)."""
-    return outbox.outbox_prune()

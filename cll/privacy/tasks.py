@@ -16,7 +16,3 @@ def retention_run_daily() -> dict[str, int]:
     exports...). Returns the counts per rule; failures are logged and retried the next day."""
     runs = retention.retention_run(dry_run=False)
     return {run.rule.key: run.count for run in runs if run.has_pruner}
-
-
-# The former name of the daily clean-up of the third-party tables, now part of the engine.
-prune_third_party_tables = retention_run_daily

@@ -66,13 +66,13 @@ def test_it_prunes_the_rows_of_ended_sessions(verified_alice):
 
     from django.conf import settings
 
-    from cll.privacy.tasks import prune_third_party_tables
+    from cll.privacy.tasks import retention_run_daily
 
     laptop = _signed_in(verified_alice, "Laptop browser")
     phone = _signed_in(verified_alice, "Phone browser")
     # The phone's session ends (expired, or removed by clearsessions), wherever the session
     # engine keeps it (the database, and the cache too when Redis is configured).
     import_module(settings.SESSION_ENGINE).SessionStore(phone.session.session_key).delete()
-    prune_third_party_tables.call()
+    retention_run_daily.call()
     kept = UserSession.objects.filter(user=verified_alice)
     assert [row.session_key for row in kept] == [laptop.session.session_key]

@@ -10,8 +10,8 @@ from django.core.management import call_command, load_command_class
 
 from cll.core.models import OutboxEmail
 from cll.core.outbox import RETENTION_DAYS, email_queue
-from cll.core.tasks import outbox_prune
 from cll.privacy.datamap import RETENTION, rule_for
+from cll.privacy.tasks import retention_run_daily
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_it_runs_daily_from_the_scheduler(time_machine):
     past = NOW - timedelta(days=RETENTION_DAYS + 1)
     _email(Status.SENT, last_attempt=past, sent=past)
 
-    assert outbox_prune.call() == 1
+    assert retention_run_daily.call()["outbox"] == 1
     assert OutboxEmail.objects.count() == 0
 
 

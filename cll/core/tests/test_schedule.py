@@ -1,10 +1,12 @@
-"""The scheduler (manage.py crontask) runs the outbox sweeper every minute and the prune daily."""
+"""The scheduler (manage.py crontask) runs the outbox sweeper every minute and the retention run
+(which prunes the outbox) daily."""
 
 from __future__ import annotations
 
 from crontask import scheduler
 
-import cll.core.tasks  # noqa: F401  (registers the jobs, as crontask's task loading does)
+import cll.core.tasks
+import cll.privacy.tasks  # noqa: F401  (both register their jobs, as crontask's task loading does)
 
 
 def _job(name: str):
@@ -23,8 +25,11 @@ def test_it_sweeps_the_outbox_every_minute():
 
 
 def test_it_prunes_the_outbox_once_a_day():
-    trigger = _trigger("outbox_prune")
+    from cll.privacy.retention import PRUNERS
+
+    assert "outbox" in PRUNERS  # run by the daily retention job
+    trigger = _trigger("retention_run_daily")
     assert "hour='3'" in trigger
-    assert "minute='17'" in trigger
+    assert "minute='7'" in trigger
     # Local time, so "a quiet hour" stays quiet across daylight-saving changes.
-    assert str(_job("outbox_prune").trigger.timezone) == "Europe/Brussels"
+    assert str(_job("retention_run_daily").trigger.timezone) == "Europe/Brussels"

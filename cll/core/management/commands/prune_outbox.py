@@ -7,7 +7,7 @@ class Command(BaseCommand):
     help = (
         f"Delete outgoing e-mails (sent or failed) whose last delivery attempt is more than "
         f"{RETENTION_DAYS} days old. Messages still queued or sending are kept. The scheduler "
-        "runs this daily (task cll.core.tasks.outbox_prune)."
+        'runs this daily (the "outbox" rule of cll.privacy.tasks.retention_run_daily).'
     )
 
     def handle(self, *args, **options):
