@@ -516,13 +516,19 @@ ACCESS_LOG_IP_DAYS = env.integer("CLL_LOG_IP_DAYS", 7, minimum=1)
 ACCESS_LOG_RETENTION_DAYS = env.integer("CLL_LOG_RETENTION_DAYS", 90, minimum=1)
 if ACCESS_LOG_IP_DAYS > ACCESS_LOG_RETENTION_DAYS:
     raise env.ConfigError("CLL_LOG_IP_DAYS must not exceed CLL_LOG_RETENTION_DAYS.")
-# The background writer flushes every this many seconds, or sooner at this many events; past
-# the buffer's size, events are dropped and counted (a response never waits for the log).
+# Each web worker's writer thread spools its buffer every this many seconds, or sooner at this
+# many events; past the buffer's size, events are dropped and counted (a response never waits
+# for the log).
 ACCESS_LOG_FLUSH_SECONDS = env.integer("CLL_LOG_FLUSH_SECONDS", 5, minimum=1)
 ACCESS_LOG_FLUSH_EVENTS = env.integer("CLL_LOG_FLUSH_EVENTS", 1000, minimum=1)
 ACCESS_LOG_BUFFER_EVENTS = env.integer("CLL_LOG_BUFFER_EVENTS", 50000, minimum=1)
 # The writer thread; tests flush synchronously instead (cll.analytics.logbuffer.flush).
 ACCESS_LOG_WRITER = env.boolean("CLL_LOG_WRITER", CLL_ENV != "test")
+# Where the writers leave their batches (one JSON file each) for the task worker to ingest
+# (cll/analytics/spool.py, every minute, or `manage.py access_log_ingest --watch`): web workers
+# never write the log to the database. A local disk of the web host; the task worker (or the
+# command) must run on that host, under the same account (files are 0600).
+ACCESS_LOG_SPOOL_DIR = Path(env.string("CLL_LOG_SPOOL", str(VAR_DIR / "access-log-spool")))
 # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated; default
 # none): from one of them, the client is the right-most address of the header that is not a
 # trusted proxy; from anyone else the header is ignored (it is trivially spoofed). Checked

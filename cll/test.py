@@ -33,3 +33,8 @@ MIDDLEWARE = ["cll.consent.testing.UndeclaredCookieMiddleware", *MIDDLEWARE]  # 
 _JOURNAL_DIR = tempfile.mkdtemp(prefix="cll-test-journal-")
 atexit.register(shutil.rmtree, _JOURNAL_DIR, ignore_errors=True)
 ERASURE_JOURNAL = Path(_JOURNAL_DIR) / "erasure-journal.jsonl"
+
+# The access-log spool of this run (cll/analytics/spool.py), never var/; removed at exit.
+_SPOOL_DIR = tempfile.mkdtemp(prefix="cll-test-spool-")
+atexit.register(shutil.rmtree, _SPOOL_DIR, ignore_errors=True)
+ACCESS_LOG_SPOOL_DIR = Path(_SPOOL_DIR)

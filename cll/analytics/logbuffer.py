@@ -1,11 +1,14 @@
-"""The in-process buffer between the access-log middleware and the database.
+"""The in-process buffer between the access-log middleware and the spool.
 
 The middleware only appends a small tuple per request (``Event``); a background thread (the
 writer) drains the buffer every ``ACCESS_LOG_FLUSH_SECONDS`` or as soon as
-``ACCESS_LOG_FLUSH_EVENTS`` are waiting, and hands the batch to
-``services.access_events_ingest`` (parsing, hashing and one bulk insert). The buffer is bounded:
-when it is full, new events are dropped and counted — a response never waits for the log. What
-is left is flushed when the process exits. Tests run without the thread and call ``flush()``.
+``ACCESS_LOG_FLUSH_EVENTS`` are waiting, and writes each batch as one file of the spool
+(``spool.segment_write``: a ``json.dumps`` and a file write). The writer never touches the
+database: parsing, hashing and inserting happen in the task worker (``spool.ingest``), so a web
+worker's request threads share the GIL with little more than the serialisation. The buffer is
+bounded: when it is full, or a spool file cannot be written, events are dropped and counted — a
+response never waits for the log. What is left is spooled when the process exits. Tests run
+without the thread and call ``flush()`` (spool, then ingest).
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ import logging
 import os
 import threading
 from collections import deque
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,107 @@ class Event(NamedTuple):
     exit_url: str = ""
 
 
+class Table(NamedTuple):
+    """One text column of a batch, dictionary-encoded: each distinct value once (``values``),
+    and per event the index of its value (``index``)."""
+
+    values: list[str]
+    index: list[int]
+
+    @classmethod
+    def of(cls, column: Sequence[str]) -> Table:
+        positions = dict.fromkeys(column)
+        for position, value in enumerate(positions):
+            positions[value] = position
+        # Both built in C; Python runs once per distinct value, not once per event.
+        return cls(list(positions), list(map(positions.__getitem__, column)))
+
+    def take(self, rows: Sequence[int]) -> Table:
+        index = self.index
+        return Table(self.values, [index[row] for row in rows])
+
+    def slice(self, start: int, stop: int) -> Table:
+        return Table(self.values, self.index[start:stop])
+
+
+class Batch(NamedTuple):
+    """A batch of events as columns: what the spool stores and the ingester consumes.
+
+    The text columns are ``Table``s (real traffic repeats a few hundred paths and User-Agents:
+    stored, parsed and checked once per batch); times are integer microseconds since the
+    epoch. A session key of None and the absence of an exit link are the empty string.
+    """
+
+    times: list[int]
+    methods: Table
+    paths: Table
+    statuses: list[int]
+    ips: Table
+    user_agents: Table
+    languages: Table
+    referrers: Table
+    durations: list[int]
+    clickstream: list[bool]
+    session_keys: Table
+    exit_urls: Table
+
+    @property
+    def size(self) -> int:
+        """The number of events."""
+        return len(self.times)
+
+    @classmethod
+    def of(cls, events: Sequence[Event]) -> Batch:
+        (
+            times,
+            methods,
+            paths,
+            statuses,
+            ips,
+            user_agents,
+            languages,
+            referrers,
+            durations,
+            clickstream,
+            session_keys,
+            exit_urls,
+        ) = zip(*events, strict=True)
+        return cls(
+            list(map(round, map(_MICROSECONDS.__mul__, times))),
+            Table.of(methods),
+            Table.of(paths),
+            list(statuses),
+            Table.of(ips),
+            Table.of(user_agents),
+            Table.of(languages),
+            Table.of(referrers),
+            list(durations),
+            list(clickstream),
+            Table.of([key or "" for key in session_keys]),
+            Table.of(exit_urls),
+        )
+
+    def take(self, rows: Sequence[int]) -> Batch:
+        """The events at ``rows`` (their tables are shared)."""
+        return Batch(
+            *(
+                column.take(rows) if isinstance(column, Table) else [column[row] for row in rows]
+                for column in self
+            )
+        )
+
+    def slice(self, start: int, stop: int) -> Batch:
+        return Batch(
+            *(
+                column.slice(start, stop) if isinstance(column, Table) else column[start:stop]
+                for column in self
+            )
+        )
+
+
+_MICROSECONDS = 1_000_000.0
+
+
 class AccessLogBuffer:
     def __init__(self, *, capacity: int, flush_events: int, flush_seconds: float, writer: bool):
         self.capacity = capacity
@@ -55,21 +159,26 @@ class AccessLogBuffer:
         self._reported_dropped = 0
         self._wake = threading.Event()
         self._flush_lock = threading.Lock()
+        # This process's writer thread (None in a forked child until its first event).
         self._thread: threading.Thread | None = None
-        self._thread_pid: int | None = None
 
     def add(self, event: Event) -> None:
-        """Queue one event; never blocks, never raises. Full buffer: the event is dropped."""
+        """Queue one event; never blocks, never raises. Full buffer: the event is dropped.
+
+        On every request's path: attribute reads and an append, no system call (whether this
+        process has its writer is ``_thread``, reset in a forked child, not ``os.getpid()``).
+        """
         events = self.events
         if len(events) >= self.capacity:
             self.dropped += 1
             return
         events.append(event)
-        if self.writer_enabled:
-            if self._thread_pid != os.getpid():
-                self._start_writer()
-            if len(events) >= self.flush_events:
-                self._wake.set()
+        if self._thread is None:
+            if not self.writer_enabled:
+                return
+            self._start_writer()
+        if len(events) >= self.flush_events and not self._wake.is_set():
+            self._wake.set()
 
     def drain(self, limit: int | None = None) -> list[Event]:
         """Take up to ``limit`` events out of the buffer (deque.popleft is thread-safe)."""
@@ -83,30 +192,37 @@ class AccessLogBuffer:
             pass
         return batch
 
-    def flush(self) -> int:
-        """Write everything buffered now, in batches; returns how many events were written.
+    def spool(self) -> int:
+        """Write everything buffered now to the spool, in batches; returns events spooled.
 
-        A batch that fails to write is lost (and logged) rather than retried forever: the log
-        must never grow without bound or take the site down with it.
+        A batch whose file cannot be written is lost (``segment_write`` logs why) rather than
+        kept: the log must never grow without bound or take the site down with it.
         """
-        from cll.analytics.services import access_events_ingest
+        from cll.analytics.spool import segment_write
 
-        written = 0
+        spooled = 0
         with self._flush_lock:
             while batch := self.drain(self.flush_events * 5):
-                try:
-                    written += access_events_ingest(events=batch)
-                except Exception:
+                if segment_write(events=batch) is None:
                     self.dropped += len(batch)
-                    logger.exception("access log: a batch of %d events was lost", len(batch))
+                else:
+                    spooled += len(batch)
             if self.dropped != self._reported_dropped:
                 logger.warning(
-                    "access log: %d events dropped so far (buffer full or write failed)",
+                    "access log: %d events dropped so far (buffer full or spool not writable)",
                     self.dropped,
                 )
                 self._reported_dropped = self.dropped
-        self.written += written
-        return written
+        self.written += spooled
+        return spooled
+
+    def flush(self) -> int:
+        """Spool what is buffered, then ingest the spool now; returns rows written (tests,
+        and anything else that needs the log in the database at once)."""
+        from cll.analytics.spool import ingest
+
+        self.spool()
+        return ingest()
 
     def clear(self) -> None:
         self.events.clear()
@@ -116,24 +232,20 @@ class AccessLogBuffer:
 
     def _start_writer(self) -> None:
         with self._flush_lock:
-            if self._thread_pid == os.getpid():
+            if self._thread is not None:
                 return
-            self._thread_pid = os.getpid()
-            self._thread = threading.Thread(target=self._run, name="access-log-writer", daemon=True)
-            self._thread.start()
+            thread = threading.Thread(target=self._run, name="access-log-writer", daemon=True)
+            thread.start()
+            self._thread = thread
 
     def _run(self) -> None:
         while True:
             self._wake.wait(self.flush_seconds)
             self._wake.clear()
             try:
-                self.flush()
+                self.spool()
             except Exception:
-                logger.exception("access log: flush failed")
-            finally:
-                # This thread's own connection: closed between flushes (a flush every few
-                # seconds does not need a persistent one, and SQLite locks stay short).
-                connection.close()
+                logger.exception("access log: spooling failed")
 
     def _after_fork_in_child(self) -> None:
         # A forked worker must not write its parent's events again, and has no writer yet.
@@ -141,7 +253,6 @@ class AccessLogBuffer:
         self._wake = threading.Event()
         self._flush_lock = threading.Lock()
         self._thread = None
-        self._thread_pid = None
 
 
 buffer = AccessLogBuffer(
@@ -154,14 +265,16 @@ os.register_at_fork(after_in_child=buffer._after_fork_in_child)
 
 
 def flush() -> int:
-    """Write the buffered events now (tests, and the process's exit)."""
+    """Spool the buffered events and ingest the spool now; returns rows written (tests)."""
     return buffer.flush()
 
 
 @atexit.register
 def _flush_at_exit() -> None:
+    # Spool only: the database may already be gone at exit, and ingesting is the task
+    # worker's job.
     if buffer.writer_enabled and buffer.events:
         try:
-            buffer.flush()
+            buffer.spool()
         except Exception:
-            logger.exception("access log: flush at exit failed")
+            logger.exception("access log: spooling at exit failed")

@@ -1,8 +1,10 @@
 """Access-log middleware (log files as the privacy policy describes them).
 
 On the request path it only measures the response time and appends one small tuple
-(``logbuffer.Event``) to an in-process buffer; parsing, hashing and writing happen in the
-background writer (``logbuffer``). Static files and the health check are not logged.
+(``logbuffer.Event``) to an in-process buffer; a background thread spools the buffer to files
+(``logbuffer``, ``spool``) and the task worker parses, hashes and inserts them. Static files and
+the health check are not logged. ``capture`` runs on every request: keep it to attribute reads,
+dictionary lookups and one tuple.
 
 Lawfulness (Belgian rules, ../shared/reference/privacy-law.md): the technical log is kept for
 security and operations under legitimate interest. The clickstream linkage (visitor and visit
@@ -25,6 +27,10 @@ from cll.analytics.logbuffer import Event, buffer
 from cll.consent.selectors import consent_state
 
 logger = logging.getLogger(__name__)
+
+# Bound once: the request path saves the attribute lookups.
+_add = buffer.add
+_new_event = tuple.__new__
 
 # The exit redirect view leaves the destination here for the middleware to record, and the
 # path to log instead of its own (whose token spells the destination: not for the technical log).
@@ -55,39 +61,45 @@ class AccessLogMiddleware:
         return response
 
     def capture(self, request: HttpRequest, response: HttpResponse, started: float) -> None:
+        ended = perf_counter()
         path = request.path
         if path.startswith(self.skipped):
             return
-        ended = perf_counter()
         meta = request.META
-        ip = meta.get("REMOTE_ADDR", "")
+        get = meta.get
+        ip = get("REMOTE_ADDR", "")
         if self.trusted_proxies:
-            ip = parsing.client_ip(ip, meta.get("HTTP_X_FORWARDED_FOR", ""), self.trusted_proxies)
+            ip = parsing.client_ip(ip, get("HTTP_X_FORWARDED_FOR", ""), self.trusted_proxies)
         status = response.status_code
         method = request.method or ""
-        clickstream = False
-        session_key = None
-        exit_url = ""
-        # Only what can enter the clickstream needs the consent question: page views and exits.
-        if method == "GET" and 200 <= status < 400:
-            clickstream = consent_state(request).allows("analytics")
-            if clickstream:
-                session = getattr(request, "session", None)
-                session_key = getattr(session, "session_key", None)
-                exit_url = getattr(request, EXIT_ATTRIBUTE, "")
-        buffer.add(
-            Event(
-                time(),
-                method[:8],
-                getattr(request, LOGGED_PATH_ATTRIBUTE, path)[:500],
-                status,
-                ip[:45],
-                meta.get("HTTP_USER_AGENT", "")[:512],
-                meta.get("HTTP_ACCEPT_LANGUAGE", "")[:64],
-                meta.get("HTTP_REFERER", "")[:1000],
-                int((ended - started) * 1000),
-                clickstream,
-                session_key,
-                exit_url,
+        # Only what can enter the clickstream needs the consent question: page views and exits
+        # (pages already asked it for the page cache's key: memoised on the request).
+        if method == "GET" and 200 <= status < 400 and consent_state(request).allows("analytics"):
+            clickstream = True
+            session_key = getattr(getattr(request, "session", None), "session_key", None)
+            exit_url = getattr(request, EXIT_ATTRIBUTE, "")
+        else:
+            clickstream = False
+            session_key = None
+            exit_url = ""
+        # tuple.__new__ builds the Event without running its Python-level __new__ (0.13 instead
+        # of 0.33 µs); the fields are in Event's order.
+        _add(
+            _new_event(
+                Event,
+                (
+                    time(),
+                    method[:8],
+                    getattr(request, LOGGED_PATH_ATTRIBUTE, path)[:500],
+                    status,
+                    ip[:45],
+                    get("HTTP_USER_AGENT", "")[:512],
+                    get("HTTP_ACCEPT_LANGUAGE", "")[:64],
+                    get("HTTP_REFERER", "")[:1000],
+                    int((ended - started) * 1000),
+                    clickstream,
+                    session_key,
+                    exit_url,
+                ),
             )
         )

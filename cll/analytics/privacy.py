@@ -82,30 +82,17 @@ _CLICKSTREAM = FieldRule(
 )
 
 register(
-    "analytics.AccessEvent",
+    "analytics.AccessLogBlock",
     subject=UNLINKED,
-    description="The access log: one row per request (log files of the privacy policy).",
+    description=(
+        "The access log (log files of the privacy policy), in compressed blocks of requests: "
+        "time, method, path, status, duration, browser, OS, bot flag, language, referring page, "
+        "network and country of each request."
+    ),
     fields={
-        **same(NOT_PERSONAL, "id", "ip_truncated", "page_view"),
-        **same(
-            _TECHNICAL,
-            "time",
-            "day",
-            "method",
-            "path",
-            "status",
-            "duration_ms",
-            "user_agent",
-            "referrer",
-            "referrer_host",
-            "browser",
-            "os",
-            "language",
-            "network",
-            "country",
-            "is_bot",
-        ),
-        "ip": FieldRule(
+        **same(NOT_PERSONAL, "id", "events", "ip_truncated"),
+        **same(_TECHNICAL, "day", "first_us", "last_us", "data"),
+        "ips": FieldRule(
             Category.TECHNICAL,
             (SITE_OPERATIONS, "security"),
             Basis.LEGITIMATE_INTEREST,
@@ -113,8 +100,16 @@ register(
             Erasure.DELETE,
             readers=_LOG_READERS,
         ),
-        **same(_CLICKSTREAM, "visitor", "visit", "exit_url"),
+        # Visitor and visit hashes and exit links, per consenting request.
+        "clickstream": _CLICKSTREAM,
     },
+)
+
+register(
+    "analytics.LogSegment",
+    subject=None,
+    description="Names of the access-log spool files already ingested (no content).",
+    fields=same(NOT_PERSONAL, "id", "name", "ingested_at"),
 )
 
 register(

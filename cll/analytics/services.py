@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import itertools
+import json
+import logging
 import secrets
 import time
 import zoneinfo
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from itertools import compress
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -24,14 +26,25 @@ from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
-from cll.analytics import parsing
-from cll.analytics.logbuffer import Event
-from cll.analytics.models import KEY_LENGTH, AccessEvent, DailyAggregate, VisitorSalt
+from cll.analytics import logstore, parsing
+from cll.analytics.logbuffer import Batch, Event, Table
+from cll.analytics.models import (
+    KEY_LENGTH,
+    PATH_LENGTH,
+    REFERRER_LENGTH,
+    USER_AGENT_LENGTH,
+    AccessLogBlock,
+    DailyAggregate,
+    VisitorSalt,
+)
 
 D = DailyAggregate.Dimension
+logger = logging.getLogger(__name__)
 
 # A visit ends after this long without a page view (the usual web-analytics convention).
 VISIT_GAP = dt.timedelta(minutes=30)
+# The page of an exit in the clickstream (an exit is not a page view): comparable with pages.
+NO_PAGE = ("", 0)
 # How many rows the long-tailed dimensions keep per day.
 TOP_PATHS = 200
 TOP_REFERRERS = 500
@@ -66,43 +79,15 @@ def outbound_destination(*, token: str) -> str | None:
 
 
 # -- Ingestion --------------------------------------------------------------------------------
-
-_COLUMNS = (
-    "time",
-    "day",
-    "method",
-    "path",
-    "status",
-    "duration_ms",
-    "ip",
-    "ip_truncated",
-    "user_agent",
-    "referrer",
-    "referrer_host",
-    "browser",
-    "os",
-    "language",
-    "network",
-    "country",
-    "is_bot",
-    "page_view",
-    "visitor",
-    "visit",
-    "exit_url",
-)
-
-
-def _insert_statement() -> str:
-    # Built from the model's own metadata (no input reaches it); values are bound parameters.
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(AccessEvent._meta.get_field(name).column) for name in _COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_COLUMNS))
-    table = quote(AccessEvent._meta.db_table)
-    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+#
+# The ingester's hot loop (the benchmark feeds it a million events): each request becomes a short
+# list of integers pointing into the block's tables (cll/analytics/logstore.py); per-value work
+# (ua-parser, address and URL parsing, hashing) is memoised and done once per distinct value.
 
 
 class _LocalDays:
-    """The local calendar day of a timestamp, computed once per day rather than per event."""
+    """The local calendar day of a timestamp, computed once per day rather than per event;
+    ``start`` and ``end`` are that day's bounds in seconds since the epoch."""
 
     def __init__(self) -> None:
         self.zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
@@ -113,18 +98,29 @@ class _LocalDays:
         if not self.start <= timestamp < self.end:
             local = dt.datetime.fromtimestamp(timestamp, self.zone)
             self.day = local.date()
-            midnight = dt.datetime.combine(self.day, dt.time(), self.zone)
-            self.start = midnight.timestamp()
-            # A day with a DST change has 23 or 25 hours: the end is the next local midnight.
-            next_midnight = dt.datetime.combine(
-                self.day + dt.timedelta(days=1), dt.time(), self.zone
-            )
-            self.end = next_midnight.timestamp()
+            self.start, self.end = day_bounds(self.day)
         return self.day
 
 
 _local_days = _LocalDays()
-# Salts of the days the writer hashes for: (salt, monotonic time until which it may be used
+
+
+def day_bounds(day: dt.date) -> tuple[float, float]:
+    """The first second of local ``day`` and of the next day, in seconds since the epoch (a day
+    with a DST change has 23 or 25 hours)."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    start = dt.datetime.combine(day, dt.time(), zone).timestamp()
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).timestamp()
+    return start, end
+
+
+def day_range_us(day: dt.date) -> tuple[int, int]:
+    """``day_bounds`` in the log's unit (microseconds), for ``time_us`` ranges."""
+    start, end = day_bounds(day)
+    return round(start * 1_000_000), round(end * 1_000_000)
+
+
+# Salts of the days the ingester hashes for: (salt, monotonic time until which it may be used
 # without asking the database again; None for today's). A past day's salt is held at most
 # PAST_SALT_SECONDS, so once destroyed in the database it soon leaves every process's memory.
 PAST_SALT_SECONDS = 60.0
@@ -153,17 +149,19 @@ def visitor_salt(*, day: dt.date) -> bytes | None:
     return _salts[day][0]
 
 
-def _hash(salt: bytes, *parts: str) -> str:
-    return hashlib.blake2b("\x00".join(parts).encode(), key=salt, digest_size=16).hexdigest()
+def _hash(salt: bytes, *parts: str) -> int:
+    """A keyed 64-bit hash (signed); never 0, which the log uses for "none"."""
+    digest = hashlib.blake2b("\x00".join(parts).encode(), key=salt, digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True) or 1
 
 
 # The hashes already computed with each day's salt: a visitor makes many requests. Cleared with
-# the salt (and when too big), so no hash outlives its salt in memory.
+# the salt, with the ingester's daily state, and when too big, so no hash outlives its salt.
 _HASH_CACHE_SIZE = 100_000
-_hashes: dict[tuple, str] = {}
+_hashes: dict[tuple, int] = {}
 
 
-def _cached_hash(day: dt.date, salt: bytes, *parts: str) -> str:
+def _cached_hash(day: dt.date, salt: bytes, *parts: str) -> int:
     key = (day, *parts)
     value = _hashes.get(key)
     if value is None:
@@ -173,31 +171,19 @@ def _cached_hash(day: dt.date, salt: bytes, *parts: str) -> str:
     return value
 
 
+def forget_visitor_hashes() -> None:
+    """Drop the salts of past days and every remembered hash from this process's memory."""
+    today = timezone.localdate()
+    for day in list(_salts):
+        if day < today:
+            del _salts[day]
+    _hashes.clear()
+
+
 def _own_hosts() -> frozenset[str]:
     hosts = {urlsplit(settings.SITE_URL).hostname or ""}
     hosts.update(host.lstrip(".") for host in settings.ALLOWED_HOSTS if host != "*")
     return frozenset(hosts)
-
-
-# What the writer derives from a client's (IP, User-Agent) pair and from a request's
-# (Accept-Language, Referer) pair, memoised: real traffic repeats a few thousand of each, and a
-# dictionary lookup replaces the truncation, NUL check, ua-parser, address and URL parsing.
-# Bounded (cleared when full), and forgotten with the address cache of ``parsing`` once the
-# writer reaches a day ACCESS_LOG_IP_DAYS after the cache was started: raw addresses stay in
-# memory no longer than the database keeps them untruncated. (Forgetting daily would cost the
-# parsing of every returning client each day: 1.7 µs per event in the benchmark.)
-_CLIENT_CACHE_SIZE = 50_000
-_clients_since = [dt.date.min]
-_clients: dict[tuple[str, str], tuple[str, str, str, str, bool, str, str]] = {}
-_headers: dict[tuple[str, str, frozenset[str]], tuple[str, str, str]] = {}
-
-
-def _forget_clients_before(day: dt.date) -> None:
-    if (day - _clients_since[0]).days >= settings.ACCESS_LOG_IP_DAYS:
-        _clients_since[0] = day
-        _clients.clear()
-        _headers.clear()
-        parsing.network_and_country.cache_clear()
 
 
 def _no_nul(value: str) -> str:
@@ -205,167 +191,194 @@ def _no_nul(value: str) -> str:
     return value.replace("\x00", "") if "\x00" in value else value
 
 
-def _client_facts(ip: str, user_agent: str) -> tuple[str, str, str, str, bool, str, str]:
-    """(ip, user agent, browser, OS, is a bot, network, country), bounded and parsed."""
-    key = (ip, user_agent)
-    facts = _clients.get(key)
-    if facts is None:
-        if len(_clients) >= _CLIENT_CACHE_SIZE:
-            _clients.clear()
-        ip, user_agent = _no_nul(ip[:45]), _no_nul(user_agent[:512])
-        browser, os_family, is_bot = parsing.user_agent_facts(user_agent)
-        network, country = parsing.network_and_country(ip)
-        facts = _clients[key] = (ip, user_agent, browser, os_family, is_bot, network, country)
-    return facts
+# Raw addresses stay in memory (the address parsing's memo) no longer than the database keeps
+# them untruncated: forgotten once the ingester reaches a day ACCESS_LOG_IP_DAYS after the memo
+# was started. (Forgetting daily would cost the parsing of every returning client each day.)
+_clients_since = [dt.date.min]
 
 
-def _header_facts(language: str, referrer: str, own_hosts: frozenset[str]) -> tuple[str, str, str]:
-    """(primary language, referrer without query, referrer host unless ours)."""
-    key = (language, referrer, own_hosts)
-    facts = _headers.get(key)
-    if facts is None:
-        if len(_headers) >= _CLIENT_CACHE_SIZE:
-            _headers.clear()
-        cleaned, host = parsing.clean_referrer(referrer, own_hosts)
-        facts = _headers[key] = (parsing.primary_language(language), cleaned, host)
-    return facts
+def _forget_clients_before(day: dt.date) -> None:
+    if (day - _clients_since[0]).days >= settings.ACCESS_LOG_IP_DAYS:
+        _clients_since[0] = day
+        parsing.network_and_country.cache_clear()
 
 
-class _SqliteTimes:
-    """What Django's SQLite backend stores for an aware datetime (naive UTC, ``isoformat(" ")``:
-    microseconds only when not zero), without building a datetime per event: the date part is
-    formatted once per UTC day, the time of day by arithmetic."""
-
-    def __init__(self) -> None:
-        self.day = -1
-        self.prefix = ""
-
-    def __call__(self, timestamp: float) -> str:
-        seconds = int(timestamp)
-        micro = round((timestamp - seconds) * 1_000_000)
-        if micro >= 1_000_000:
-            seconds, micro = seconds + 1, micro - 1_000_000
-        day, second = divmod(seconds, 86400)
-        if day != self.day:
-            moment = dt.datetime.fromtimestamp(day * 86400, dt.UTC)
-            self.day, self.prefix = day, moment.strftime("%Y-%m-%d ")
-        hour, second = divmod(second, 3600)
-        minute, second = divmod(second, 60)
-        if micro:
-            return f"{self.prefix}{hour:02d}:{minute:02d}:{second:02d}.{micro:06d}"
-        return f"{self.prefix}{hour:02d}:{minute:02d}:{second:02d}"
+def _agent_entry(user_agent: str) -> list:
+    user_agent = _no_nul(user_agent[:USER_AGENT_LENGTH])
+    browser, os_family, is_bot = parsing.user_agent_facts(user_agent)
+    return [user_agent, browser, os_family, 1 if is_bot else 0]
 
 
-def access_event_rows(events: Iterable[Event]) -> Iterable[tuple]:
-    """The database rows of ``events``: everything parsed, derived and hashed here.
+def _referrer_entry(referrer: str, own_hosts: frozenset[str]) -> list:
+    cleaned, host = parsing.clean_referrer(referrer, own_hosts)
+    return [_no_nul(cleaned[:REFERRER_LENGTH]), host]
 
-    This is the writer's hot loop (the benchmark feeds it a million events): per-value work
-    is memoised (client, headers, path facts, time up to the minute, visitor hashes) and the
-    day's salt is looked up once per day of the batch.
+
+def _bounded(values: Sequence[int], low: int, high: int) -> Sequence[int]:
+    """``values`` clamped to [low, high] (checked in C; rewritten only when needed)."""
+    if min(values) >= low and max(values) <= high:
+        return values
+    return [min(max(value, low), high) for value in values]
+
+
+def _truncated(length: int):
+    def clean(value: str) -> str:
+        return _no_nul(value[:length])
+
+    return clean
+
+
+_clean_method, _clean_path, _clean_ip = _truncated(8), _truncated(PATH_LENGTH), _truncated(45)
+
+
+def _block(day: dt.date, batch: Batch, own_hosts: frozenset[str]) -> AccessLogBlock:
+    """One block of ``batch`` (events of local ``day`` only): the tables, the columns, the
+    clickstream (format: cll/analytics/logstore.py).
+
+    The batch's text columns are already tables: Python runs once per distinct value (cleaning,
+    ua-parser, address and URL parsing) and once per consenting page view (hashing), never once
+    per field of every request; the index columns go to the block as they are.
     """
-    own_hosts = _own_hosts()
-    adapt_day = connection.ops.adapt_datefield_value
-    if connection.vendor == "sqlite":
-        adapt_time = _SqliteTimes()
-    else:
-
-        def adapt_time(timestamp: float) -> dt.datetime:
-            return dt.datetime.fromtimestamp(timestamp, dt.UTC)
-
-    local_day = _local_days
-    client_facts = _client_facts
-    header_facts = _header_facts
-    hashes = _hashes
-    last_day = salt = None
-    for event in events:
+    _forget_clients_before(day)
+    times = batch.times
+    base = times[0]
+    ips = batch.ips
+    ip_entries = list(map(_clean_ip, ips.values))
+    # Network and country come from the address: one table entry per distinct pair.
+    networks = Table.of(list(map(parsing.network_and_country, ip_entries)))
+    agent_entries = list(map(_agent_entry, batch.user_agents.values))
+    data = logstore.pack(
+        {
+            "rows": batch.size,
+            "base": base,
+            "methods": list(map(_clean_method, batch.methods.values)),
+            "paths": list(map(_clean_path, batch.paths.values)),
+            "languages": list(map(parsing.primary_language, batch.languages.values)),
+            "agents": agent_entries,
+            "referrers": [_referrer_entry(value, own_hosts) for value in batch.referrers.values],
+            "networks": list(map(list, networks.values)),
+        },
+        logstore.DATA_COLUMNS,
         (
-            timestamp,
-            method,
-            path,
-            status,
-            ip,
-            user_agent,
-            language,
-            referrer,
-            duration,
-            clickstream,
-            session_key,
-            exit_url,
-        ) = event
-        day = local_day(timestamp)
-        if day is not last_day:
-            last_day, day_value, salt = day, adapt_day(day), False
-            _forget_clients_before(day)
-        ip, user_agent, browser, os_family, is_bot, network, country = client_facts(ip, user_agent)
-        language, referrer, referrer_host = header_facts(language, referrer, own_hosts)
-        if len(path) > 500 or "\x00" in path:
-            path = _no_nul(path[:500])
-        if len(method) > 8 or "\x00" in method:
-            method = _no_nul(method[:8])
-        visitor = visit = ""
-        if clickstream:
-            if salt is False:
-                salt = visitor_salt(day=day)
-            if salt is not None:
-                visitor = hashes.get((day, ip, user_agent)) or _cached_hash(
-                    day, salt, ip, user_agent
+            map(base.__rsub__, times),
+            batch.methods.index,
+            batch.paths.index,
+            _bounded(batch.statuses, 0, 32767),
+            _bounded(batch.durations, 0, 2**31 - 1),
+            ips.index,
+            batch.user_agents.index,
+            batch.languages.index,
+            batch.referrers.index,
+            map(networks.index.__getitem__, ips.index),
+        ),
+    )
+    clickstream = None
+    if any(batch.clickstream):
+        clickstream = _clickstream(day, batch, agent_entries)
+    return AccessLogBlock(
+        day=day,
+        first_us=min(times),
+        last_us=max(times),
+        events=batch.size,
+        ips=json.dumps(ip_entries, separators=(",", ":")),
+        data=data,
+        clickstream=clickstream,
+    )
+
+
+def _clickstream(day: dt.date, batch: Batch, agent_entries: list[list]) -> bytes | None:
+    """The clickstream blob of a block: page views and exits of consenting requests, never of
+    a bot, with the visitor and visit hashes of the day's salt (none once it is destroyed)."""
+    methods, method_index = batch.methods
+    paths, path_index = batch.paths
+    ips, ip_index = batch.ips
+    user_agents, agent_index = batch.user_agents
+    session_keys, session_index = batch.session_keys
+    exit_urls, exit_index = batch.exit_urls
+    statuses = batch.statuses
+    salt = None
+    visitors: dict[int, int] = {}
+    visits: dict[int, int] = {}
+    exits: dict[int, int] = {}
+    hashes = _hashes
+    clicks = []
+    for row in compress(range(batch.size), batch.clickstream):
+        exit_url = exit_index[row]
+        if not exit_urls[exit_url] and not logstore.is_page_view(
+            methods[method_index[row]], statuses[row], paths[path_index[row]]
+        ):
+            continue
+        agent = agent_index[row]
+        if agent_entries[agent][3]:
+            continue  # a bot that accepted cookies is still a bot
+        if salt is None:
+            salt = visitor_salt(day=day)
+            if salt is None:
+                return None  # the day's salt is gone: no hash can be made any more
+        address = ip_index[row]
+        client = address * logstore.BLOCK_EVENTS + agent
+        visitor = visitors.get(client)
+        if visitor is None:
+            ip, user_agent = ips[address], user_agents[agent]
+            visitor = visitors[client] = hashes.get((day, ip, user_agent)) or _cached_hash(
+                day, salt, ip, user_agent
+            )
+        visit = 0
+        session = session_index[row]
+        if session_key := session_keys[session]:
+            visit = visits.get(session)
+            if visit is None:
+                visit = visits[session] = hashes.get((day, "visit", session_key)) or _cached_hash(
+                    day, salt, "visit", session_key
                 )
-                if session_key:
-                    visit = _cached_hash(day, salt, "visit", session_key)
-                exit_url = _no_nul(exit_url[:500])
-            else:
-                exit_url = ""
-        else:
-            exit_url = ""
-        yield (
-            adapt_time(timestamp),
-            day_value,
-            method,
-            path,
-            status if 0 <= status <= 32767 else min(max(status, 0), 32767),
-            duration if 0 <= duration < 2**31 else min(max(duration, 0), 2**31 - 1),
-            ip,
-            False,
-            user_agent,
-            referrer,
-            referrer_host,
-            browser,
-            os_family,
-            language,
-            network,
-            country,
-            is_bot,
-            method == "GET" and 200 <= status < 300 and "/go/" not in path[:8],
-            visitor,
-            visit,
-            exit_url,
-        )
+        link = -1
+        if exit_urls[exit_url]:
+            link = exits.get(exit_url)
+            if link is None:
+                link = exits[exit_url] = len(exits)
+        clicks.append((row, visitor, visit, link))
+    if not clicks:
+        return None
+    return logstore.pack(
+        {"rows": len(clicks), "exits": [_clean_path(exit_urls[link]) for link in exits]},
+        logstore.CLICK_COLUMNS,
+        list(zip(*clicks, strict=True)),
+    )
 
 
-def access_events_ingest(*, events: Sequence[Event], batch_size: int = 5000) -> int:
-    """Parse and store ``events`` with bulk inserts; returns how many rows were written."""
-    statement = _insert_statement()
-    rows = access_event_rows(events)
-    written = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        while batch := list(itertools.islice(rows, batch_size)):
-            cursor.executemany(statement, batch)
-            written += len(batch)
-    return written
+def _by_day(batch: Batch) -> dict[dt.date, Batch]:
+    """``batch`` split by local day (nearly always one day: checked from the extremes)."""
+    times = batch.times
+    first, last = _local_days(min(times) / 1e6), _local_days(max(times) / 1e6)
+    if first == last:
+        return {first: batch}
+    rows: dict[dt.date, list[int]] = {}
+    for row, moment in enumerate(times):
+        rows.setdefault(_local_days(moment / 1e6), []).append(row)
+    return {day: batch.take(selected) for day, selected in rows.items()}
+
+
+def access_batch_ingest(*, batch: Batch) -> int:
+    """Store ``batch`` as blocks of the access log; returns how many requests were written."""
+    if not batch.size:
+        return 0
+    own_hosts = _own_hosts()
+    blocks = []
+    for day, events in _by_day(batch).items():
+        for start in range(0, events.size, logstore.BLOCK_EVENTS):
+            part = events.slice(start, start + logstore.BLOCK_EVENTS)
+            blocks.append(_block(day, part, own_hosts))
+    with transaction.atomic():
+        AccessLogBlock.objects.bulk_create(blocks)
+    return sum(block.events for block in blocks)
+
+
+def access_events_ingest(*, events: Sequence[Event]) -> int:
+    """Store ``events`` as blocks of the access log; returns how many requests were written."""
+    return access_batch_ingest(batch=Batch.of(events)) if events else 0
 
 
 # -- Aggregation ------------------------------------------------------------------------------
-
-
-class _Columns:
-    def __getattr__(self, name: str) -> str:
-        return connection.ops.quote_name(AccessEvent._meta.get_field(name).column)
-
-
-def _table_and_columns() -> tuple[str, _Columns]:
-    """The quoted table and column names of the raw log, for the hand-written aggregation
-    queries (built from the model's metadata: no input reaches them; values are parameters)."""
-    return connection.ops.quote_name(AccessEvent._meta.db_table), _Columns()
 
 
 def _funnel_prefixes() -> list[tuple[str, tuple[str, ...]]]:
@@ -379,127 +392,170 @@ def _funnel_prefixes() -> list[tuple[str, tuple[str, ...]]]:
     return steps
 
 
-def _clickstream_counts(day: dt.date) -> dict[str, Counter]:
-    """Visitors, visits, entry/exit pages, exit links, funnel and 3-page paths of one day,
-    from the consented clickstream only (rows with a visitor hash)."""
-    counts: dict[str, Counter] = {
-        dimension: Counter() for dimension in (D.ENTRY, D.EXIT, D.EXIT_LINK, D.FUNNEL, D.PATH)
-    }
-    funnel = _funnel_prefixes()
-    visitors: set[str] = set()
-    visits = 0
-    # Raw cursor: the rows are only read once, in order, and a datetime per row through the
-    # ORM's converters would cost more than the pass itself (SQLite returns text: parsed by
-    # ``fromisoformat``, in C).
-    table, c = _table_and_columns()
-    statement = (
-        f"SELECT {c.visitor}, {c.visit}, {c.time}, {c.path}, {c.exit_url} FROM {table} "  # noqa: S608
-        f"WHERE {c.day} = %s AND {c.is_bot} = %s AND {c.visitor} <> '' "
-        f"AND ({c.page_view} = %s OR {c.exit_url} <> '') "
-        f"ORDER BY {c.visitor}, {c.visit}, {c.time}"
+def _blocks_of(day: dt.date):
+    """The decoded blocks of ``day``: ((header, columns), clickstream or None), in the order
+    they were written."""
+    blobs = (
+        AccessLogBlock.objects.filter(day=day)
+        .order_by("id")
+        .values_list("id", "data", "clickstream")
+        .iterator(chunk_size=50)
     )
-    day_value = connection.ops.adapt_datefield_value(day)
+    for pk, data, clickstream in blobs:
+        try:
+            decoded = logstore.unpack(data), logstore.unpack(clickstream)
+        except logstore.DamagedBlock:
+            # Not written by us (a damaged database): the day is counted without it.
+            logger.exception("access log: block %s of %s is damaged and was skipped", pk, day)
+            continue
+        yield decoded
 
-    def close(pages: list[str], exit_link: str) -> None:
+
+def _visits(moves: list[tuple], funnel, counts: dict[str, Counter]) -> Counter:
+    """Visitors, visits, entry/exit pages, exit links, funnel and 3-page paths from the day's
+    consented clickstream: (visitor, visit, time, page, exit link or "") per request, where a
+    page is (normalised path, bit i set when the path is under funnel step i); a visit ends
+    after VISIT_GAP without a request."""
+    moves.sort()  # by visitor, visit, time (then page and link: all comparable)
+    gap = VISIT_GAP // dt.timedelta(microseconds=1)
+    entries, exits, exit_links = counts[D.ENTRY], counts[D.EXIT], counts[D.EXIT_LINK]
+    funnel_counts, paths = counts[D.FUNNEL], counts[D.PATH]
+    names = [name for name, _prefixes in funnel]
+    visitors: set[int] = set()
+    visits = 0
+
+    def close(pages: list[tuple[str, int]], exit_link: str) -> None:
         nonlocal visits
         if not pages and not exit_link:
             return
         visits += 1
         if pages:
-            counts[D.ENTRY][parsing.normalise_path(pages[0])] += 1
-            counts[D.EXIT][parsing.normalise_path(pages[-1])] += 1
+            entries[pages[0][0]] += 1
+            exits[pages[-1][0]] += 1
         if exit_link:
-            counts[D.EXIT_LINK][urlsplit(exit_link).hostname or parsing.UNKNOWN] += 1
+            exit_links[urlsplit(exit_link).hostname or parsing.UNKNOWN] += 1
         stage = 0
-        for page in pages:
-            if stage < len(funnel) and funnel[stage][1] and page.startswith(funnel[stage][1]):
+        for _page, steps in pages:
+            if steps >> stage & 1:
                 stage += 1
-        for name, _prefixes in funnel[:stage]:
-            counts[D.FUNNEL][name] += 1
-        steps = [parsing.normalise_path(page) for page in pages]
-        steps = [page for index, page in enumerate(steps) if index == 0 or page != steps[index - 1]]
-        for index in range(len(steps) - 2):
-            counts[D.PATH][" → ".join(steps[index : index + 3])] += 1
+        for name in names[:stage]:
+            funnel_counts[name] += 1
+        if len(pages) > 2:
+            visited = [page for page, _steps in pages]
+            visited = [
+                page
+                for index, page in enumerate(visited)
+                if not index or page != visited[index - 1]
+            ]
+            for index in range(len(visited) - 2):
+                paths[" → ".join(visited[index : index + 3])] += 1
 
-    key = None
-    last_time = None
-    pages: list[str] = []
+    key = last_visit = None
+    last_time = 0
+    pages: list[tuple[str, int]] = []
     exit_link = ""
-    parse_time = dt.datetime.fromisoformat
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [day_value, False, True])
-        for chunk in iter(lambda: cursor.fetchmany(5000), []):
-            for visitor, visit, moment, path, exit_url in chunk:
-                if isinstance(moment, str):
-                    moment = parse_time(moment)
-                current = (visitor, visit)
-                if current != key or last_time is None or moment - last_time > VISIT_GAP:
-                    close(pages, exit_link)
-                    key, pages, exit_link = current, [], ""
-                visitors.add(visitor)
-                last_time = moment
-                if exit_url:
-                    exit_link = exit_url
-                else:
-                    pages.append(path)
+    for visitor, visit, moment, page, exit_url in moves:
+        if visitor != key or visit != last_visit or moment - last_time > gap:
+            close(pages, exit_link)
+            key, last_visit, pages, exit_link = visitor, visit, [], ""
+            visitors.add(visitor)
+        last_time = moment
+        if exit_url:
+            exit_link = exit_url
+        else:
+            pages.append(page)
     close(pages, exit_link)
-    for name, _prefixes in funnel:
-        counts[D.FUNNEL].setdefault(name, 0)
-    counts["totals"] = Counter(visitors=len(visitors), visits=visits)
-    return counts
+    return Counter(visitors=len(visitors), visits=visits)
 
 
 def aggregates_compute(*, day: dt.date) -> int:
-    """(Re)compute the daily aggregates of ``day`` from its raw rows; returns rows written.
+    """(Re)compute the daily aggregates of ``day`` from its blocks; returns rows written.
 
-    Set-based: two GROUP BY scans of the day's rows (totals with the browser... country counts;
-    pages with referrers) and one ordered pass over the consented clickstream. A day without
-    raw rows (pruned) keeps the aggregates it has.
+    Per block, the requests are counted by their table indices in C (``Counter`` over ``zip``
+    of the columns), and only the distinct groups are turned into values; the consented
+    clickstream is then sorted by visitor, visit and time and walked once. A day without
+    blocks (pruned) keeps the aggregates it has.
     """
-    table, c = _table_and_columns()
-    day_value = connection.ops.adapt_datefield_value(day)
-    counts: dict[str, Counter] = {
-        dimension: Counter()
-        for dimension in (D.PAGE, D.REFERRER, D.BROWSER, D.OS, D.LANGUAGE, D.NETWORK, D.COUNTRY)
-    }
-    totals = Counter(requests=0, bot_requests=0, page_views=0)
-    facts = (D.BROWSER, D.OS, D.LANGUAGE, D.NETWORK, D.COUNTRY)
-    with connection.cursor() as cursor:
-        # One scan of the day for the totals and the browser... country counts (few groups).
-        cursor.execute(
-            f"SELECT {c.is_bot}, {c.page_view}, {c.browser}, {c.os}, {c.language}, "  # noqa: S608
-            f"{c.network}, {c.country}, COUNT(*) FROM {table} WHERE {c.day} = %s "
-            f"GROUP BY {c.is_bot}, {c.page_view}, {c.browser}, {c.os}, {c.language}, "
-            f"{c.network}, {c.country}",
-            [day_value],
+    # Every dimension but the totals, which are counted apart.
+    counts: dict[str, Counter] = {dimension: Counter() for dimension in D if dimension != D.TOTAL}
+    browsers, systems, languages_count = counts[D.BROWSER], counts[D.OS], counts[D.LANGUAGE]
+    networks_count, countries, pages_count = counts[D.NETWORK], counts[D.COUNTRY], counts[D.PAGE]
+    referrers_count = counts[D.REFERRER]
+    requests = bot_requests = page_views = 0
+    unknown = parsing.UNKNOWN
+    normalise = parsing.normalise_path
+    funnel = _funnel_prefixes()
+    steps = [prefixes for _name, prefixes in funnel]
+    moves: list[tuple] = []
+    found = False
+    for (header, columns), clickstream in _blocks_of(day):
+        found = True
+        agents, languages = header["agents"], header["languages"]
+        paths, referrers, networks = header["paths"], header["referrers"], header["networks"]
+        groups = Counter(
+            zip(
+                columns["agent"],
+                columns["method"],
+                columns["status"],
+                columns["language"],
+                columns["network"],
+                columns["path"],
+                columns["referrer"],
+                strict=True,
+            )
         )
-        for is_bot, page_view, *values, n in cursor.fetchall():
-            totals["requests"] += n
+        methods = header["methods"]
+        for (agent, method, status, language, network, path, referrer), n in groups.items():
+            requests += n
+            _value, browser, os_family, is_bot = agents[agent]
             if is_bot:
-                totals["bot_requests"] += n
-            elif page_view:
-                totals["page_views"] += n
-                for dimension, value in zip(facts, values, strict=True):
-                    counts[dimension][value or parsing.UNKNOWN] += n
-        if not totals["requests"]:
-            return 0
-        # One scan of the day's human page views for the pages and the referrers.
-        cursor.execute(
-            f"SELECT {c.path}, {c.referrer_host}, COUNT(*) FROM {table} "  # noqa: S608
-            f"WHERE {c.day} = %s AND {c.page_view} = %s AND {c.is_bot} = %s "
-            f"GROUP BY {c.path}, {c.referrer_host}",
-            [day_value, True, False],
-        )
-        for path, referrer_host, n in cursor.fetchall():
-            counts[D.PAGE][parsing.normalise_path(path)] += n
-            if referrer_host:
-                counts[D.REFERRER][referrer_host] += n
-    clickstream = _clickstream_counts(day)
-    counts.update({name: value for name, value in clickstream.items() if name != "totals"})
-    total = totals
-    total.update(clickstream["totals"])
-    total["exits"] = sum(clickstream[D.EXIT_LINK].values())
-    counts[D.TOTAL] = total
+                bot_requests += n
+                continue
+            if not logstore.is_page_view(methods[method], status, paths[path]):
+                continue
+            page_views += n
+            network_name, country = networks[network]
+            browsers[browser or unknown] += n
+            systems[os_family or unknown] += n
+            languages_count[languages[language] or unknown] += n
+            networks_count[network_name or unknown] += n
+            countries[country or unknown] += n
+            pages_count[normalise(paths[path])] += n
+            if referrer >= 0 and (host := referrers[referrer][1]):
+                referrers_count[host] += n
+        if clickstream:
+            click_header, clicks = clickstream
+            base, exits = header["base"], click_header["exits"]
+            times, path_column = columns["time"], columns["path"]
+            # A page as the clickstream needs it: its normalised path, and which funnel
+            # steps (raw URL prefixes) it belongs to.
+            pages = [
+                (
+                    normalise(path),
+                    sum(
+                        1 << step
+                        for step, start in enumerate(steps)
+                        if start and path.startswith(start)
+                    ),
+                )
+                for path in paths
+            ]
+            for row, visitor, visit, exit_index in zip(
+                clicks["row"], clicks["visitor"], clicks["visit"], clicks["exit"], strict=True
+            ):
+                if exit_index < 0:
+                    moves.append((visitor, visit, base + times[row], pages[path_column[row]], ""))
+                else:
+                    moves.append((visitor, visit, base + times[row], NO_PAGE, exits[exit_index]))
+    if not found:
+        return 0
+    totals = Counter(requests=requests, bot_requests=bot_requests, page_views=page_views)
+    totals.update(_visits(moves, funnel, counts))
+    for name, _prefixes in funnel:
+        counts[D.FUNNEL].setdefault(name, 0)
+    totals["exits"] = sum(counts[D.EXIT_LINK].values())
+    counts[D.TOTAL] = totals
+    day_value = connection.ops.adapt_datefield_value(day)
 
     limits = {D.PATH: TOP_PATHS, D.REFERRER: TOP_REFERRERS}
     rows = []
@@ -522,19 +578,35 @@ _AGGREGATE_COLUMNS = ("day", "dimension", "key", "count")
 
 
 def aggregates_refresh(*, since: dt.date | None = None, until: dt.date | None = None) -> int:
-    """Aggregate every day with raw rows between ``since`` and ``until`` (default: yesterday
-    and today, which is what the periodic task keeps up to date); returns days computed."""
+    """Aggregate every day with blocks between ``since`` and ``until`` (default: yesterday and
+    today, which is what the periodic task keeps up to date); returns days computed."""
     today = timezone.localdate()
     since = since or today - dt.timedelta(days=1)
     until = until or today
-    days = (
-        AccessEvent.objects.filter(day__gte=since, day__lte=until)
-        .values_list("day", flat=True)
-        .distinct()
-        .order_by("day")
-    )
     computed = 0
-    for day in list(days):
+    for day in days_with_log(since=since, until=until):
         aggregates_compute(day=day)
         computed += 1
     return computed
+
+
+def days_with_log(*, since: dt.date | None = None, until: dt.date | None = None) -> list[dt.date]:
+    """The local days that have access-log blocks (between ``since`` and ``until``), in order."""
+    blocks = AccessLogBlock.objects.all()
+    if since is not None:
+        blocks = blocks.filter(day__gte=since)
+    if until is not None:
+        blocks = blocks.filter(day__lte=until)
+    return list(blocks.values_list("day", flat=True).distinct().order_by("day"))
+
+
+def log_rows(*, day: dt.date | None = None) -> list[logstore.LogRow]:
+    """Every request of ``day`` (default: of every day) read back from the blocks, in the order
+    they were written (operations and tests)."""
+    blocks = AccessLogBlock.objects.order_by("id")
+    if day is not None:
+        blocks = blocks.filter(day=day)
+    rows: list[logstore.LogRow] = []
+    for block in blocks:
+        rows.extend(logstore.rows(block))
+    return rows

@@ -13,3 +13,9 @@ def _empty_access_log_buffer():
     logbuffer.buffer.clear()
     services._salts.clear()
     services._hashes.clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_access_log_spool(settings, tmp_path):
+    """Each test its own spool: a file one test leaves is never ingested by another."""
+    settings.ACCESS_LOG_SPOOL_DIR = tmp_path / "access-log-spool"

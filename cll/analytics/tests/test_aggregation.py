@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cll.analytics import retention, services
 from cll.analytics.logbuffer import Event
-from cll.analytics.models import AccessEvent, DailyAggregate, VisitorSalt
+from cll.analytics.models import DailyAggregate, VisitorSalt
 from cll.privacy.retention import PRUNERS
 
 pytestmark = pytest.mark.django_db
@@ -138,14 +138,15 @@ def test_it_hashes_visitors_with_a_salt_that_changes_every_day():
         assert list(VisitorSalt.objects.values_list("day", flat=True)) == [
             DAY + dt.timedelta(days=1)
         ]
-    first, second = AccessEvent.objects.order_by("time").values_list("visitor", flat=True)
+    first, second = (row.visitor for row in services.log_rows())
     assert first and second and first != second
 
 
 def test_it_never_recreates_a_destroyed_salt():
     with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
         services.access_events_ingest(events=[event("/fr/", consent=True)])  # yesterday's
-    assert AccessEvent.objects.get().visitor == ""
+    [row] = services.log_rows()
+    assert row.visitor is None
     assert not VisitorSalt.objects.filter(day=DAY).exists()
 
 
@@ -165,7 +166,7 @@ def test_it_truncates_ips_after_the_set_days_and_deletes_rows_after_retention(se
         assert retention.access_log_ips_truncate(dry_run=True) == 2
         assert retention.access_log_ips_truncate() == 2
         assert retention.access_log_prune() == 1
-    ips = set(AccessEvent.objects.values_list("ip", flat=True))
+    ips = {row.ip for row in services.log_rows()}
     assert ips == {"2001:db8:abcd::", "198.51.100.7"}
     # The deleted day was aggregated first, and its aggregates are kept.
     assert counts("total", day=old.date())["page_views"] == 1
@@ -177,7 +178,7 @@ def test_it_offers_the_commands():
     call_command("analytics_aggregate", stdout=io.StringIO())
     assert counts("total")["page_views"] == 1
     call_command("prune_access_log", "--dry-run", stdout=io.StringIO())
-    assert AccessEvent.objects.count() == 1
+    assert len(services.log_rows()) == 1
     assert timezone.localdate() == DAY
 
 
@@ -202,5 +203,5 @@ def test_it_forgets_a_past_salt_destroyed_by_another_process(monkeypatch):
         # The rotation task (another process) destroys it: later late events are not hashed.
         VisitorSalt.objects.filter(day=DAY).delete()
         services.access_events_ingest(events=[event("/en/", consent=True)])
-    hashed = dict(AccessEvent.objects.values_list("path", "visitor"))
-    assert hashed["/fr/"] and hashed["/en/"] == ""
+    hashed = {row.path: row.visitor for row in services.log_rows()}
+    assert hashed["/fr/"] and hashed["/en/"] is None

@@ -1,0 +1,285 @@
+"""The access-log spool: a directory of JSON files between the web workers and the database.
+
+Web workers never write the log to the database: each worker's writer thread
+(``logbuffer``) serialises a drained batch of ``Event`` tuples into one file of the spool
+directory (``ACCESS_LOG_SPOOL_DIR``), and the task worker (``tasks.access_log_ingest``, every
+minute, or ``manage.py access_log_ingest --watch``) parses and inserts them. The request
+threads then only share the GIL with a ``json.dumps`` and a file write every few seconds, not
+with the parsing, hashing and inserting.
+
+Rules:
+
+- A file appears atomically (written under a ``.tmp-`` name, then renamed): an ingester never
+  reads half a batch. Files and directory are private to the service account (0600/0700):
+  the events carry raw IP addresses and session keys.
+- One ingester at a time (``flock`` on ``.ingest.lock``); files are ingested oldest first.
+- A file's events and its ``LogSegment`` row are committed together, and the file is deleted
+  after the commit: a crash in between leaves a file whose segment is known, skipped (and
+  deleted) on the next pass, so no event is written twice.
+- A database failure (down, locked) stops the pass and leaves the files: nothing is lost, the
+  next pass retries.
+- A file that cannot be read, parsed or validated is deleted and its events counted as lost
+  (logged as an error): a damaged file must not block the spool, and nothing of it is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import itertools
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
+
+from cll.analytics.logbuffer import Event
+from cll.analytics.models import LogSegment
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = ".ingest.lock"
+TMP_PREFIX = ".tmp-"
+# A temporary file this old was left by a writer that died mid-write.
+TMP_MAX_AGE_SECONDS = 3600
+# Ingested segment names are remembered this long (a file restored later than this, e.g. from
+# a backup, would be ingested again).
+SEGMENT_MEMORY = dt.timedelta(days=1)
+# <time_ns:020d>-<pid>-<seq>.json: names sort by creation time.
+SEGMENT_NAME = re.compile(r"\d{20}-\d{1,10}-\d{1,20}\.json")
+# Events of the files deleted as damaged since this process started (also logged).
+lost = 0
+
+# Events serialised per call of json.dumps (about 0.35 ms holding the GIL).
+ENCODE_CHUNK = 256
+
+_sequence = itertools.count()
+# Event timestamps a datetime can hold in any time zone (up to 9999-12-30 UTC).
+_TIME_MAX = 253_402_128_000
+
+
+def spool_dir() -> Path:
+    return Path(settings.ACCESS_LOG_SPOOL_DIR)
+
+
+def segment_write(*, events: Sequence[Event]) -> str | None:
+    """Write ``events`` as one spool file; returns its name, or None when it could not be
+    written (logged; the caller counts the events as dropped). Never raises for I/O errors:
+    the writer thread must keep running whatever the disk does."""
+    directory = spool_dir()
+    name = f"{time.time_ns():020d}-{os.getpid()}-{next(_sequence)}.json"
+    temporary = directory / f"{TMP_PREFIX}{name}"
+    try:
+        data = _serialised(events)
+        try:
+            fd = _create(temporary)
+        except FileNotFoundError:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = _create(temporary)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        # No fsync: a power cut loses at most the last seconds of log, which the buffer in
+        # memory would lose anyway; a file left empty or damaged by it is rejected (and
+        # deleted) by the ingester. An fsync per batch would cost every worker a disk flush.
+        os.replace(temporary, directory / name)
+    except Exception:
+        logger.exception("access log: a spool file of %d events could not be written", len(events))
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        return None
+    return name
+
+
+def _serialised(events: Sequence[Event]) -> bytes:
+    """One JSON document (a list of lists), encoded ``ENCODE_CHUNK`` events at a time.
+
+    ``json.dumps`` runs in C and holds the GIL throughout: 5,000 events in one call would stall
+    the worker's request threads for ~7 ms. Between chunks the interpreter can switch threads.
+    """
+    if len(events) <= ENCODE_CHUNK:
+        return json.dumps(events, separators=(",", ":")).encode()
+    dumps = json.dumps
+    parts = [
+        dumps(events[start : start + ENCODE_CHUNK], separators=(",", ":"))[1:-1]
+        for start in range(0, len(events), ENCODE_CHUNK)
+    ]
+    return f"[{','.join(parts)}]".encode()
+
+
+def _create(path: Path) -> int:
+    # O_EXCL: a name is never reused; 0600 whatever the umask (which can only remove bits).
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+
+
+def ingest(*, limit: int | None = None) -> int:
+    """Ingest the spool files, oldest first (at most ``limit`` files); returns how many events
+    (requests) were written to the log.
+
+    Returns 0 at once when another ingester holds the lock. A database error other than bad
+    data stops the pass and leaves the file for the next one (the database may be down: its
+    events must not be lost for that).
+    """
+    directory = spool_dir()
+    try:
+        lock = os.open(
+            directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600
+        )
+    except FileNotFoundError:
+        # No spool directory: no writer ever ran here, nothing to ingest.
+        return 0
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # Another ingester is at work (the task worker and a --watch command, say).
+            return 0
+        written = 0
+        stopped = False
+        names = sorted(
+            name
+            for name in os.listdir(directory)
+            if name.endswith(".json") and not name.startswith(".")
+        )
+        for name in names if limit is None else names[:limit]:
+            count = _ingest_file(directory, name)
+            if count is None:
+                stopped = True
+                break
+            written += count
+        _forget_stale(directory, segments=not stopped)
+        return written
+    finally:
+        # Closing the descriptor releases the lock.
+        os.close(lock)
+
+
+def _ingest_file(directory: Path, name: str) -> int | None:
+    """One file: events written (0 when damaged, unreadable or seen before), None to stop the
+    pass (the database failed)."""
+    global lost
+    path = directory / name
+    try:
+        raw = _read(path)
+    except FileNotFoundError:
+        return 0
+    except OSError:
+        # Kept (not lost) for someone to look at: written by another account, a disk error...
+        logger.exception("access log: spool file %s could not be read (skipped)", name)
+        return 0
+    items = _parsed(name, raw)
+    if items is None:
+        _unlink(path)
+        return 0
+    written = 0
+    try:
+        with transaction.atomic():
+            # Present: ingested before a crash that left the file behind.
+            if not LogSegment.objects.filter(name=name).exists():
+                from cll.analytics.services import access_events_ingest
+
+                LogSegment.objects.create(name=name)
+                written = access_events_ingest(events=[Event(*item) for item in items])
+    except (DataError, IntegrityError, ValueError, OverflowError):
+        # Well-formed but refused by the parser or the database: retrying cannot help.
+        lost += len(items)
+        logger.exception("access log: spool file %s refused, %d events lost", name, len(items))
+    except Exception:
+        # The database may be down: the file waits for the next pass, nothing is lost.
+        logger.exception("access log: spool file %s not ingested (left for the next pass)", name)
+        return None
+    _unlink(path)
+    return written
+
+
+def _read(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as file:
+        return file.read()
+
+
+def _reject_constant(value: str) -> None:
+    raise ValueError(f"{value} is not a number")
+
+
+def _parsed(name: str, raw: bytes) -> list[list] | None:
+    """The file's events when it is well-formed; else None (logged, events counted lost)."""
+    global lost
+    data = None
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+        _validate(name, data)
+    except (ValueError, RecursionError) as exc:
+        # ValueError includes bad UTF-8 and integers too long to parse.
+        count = len(data) if isinstance(data, list) else 0
+        lost += count
+        logger.error(
+            "access log: damaged spool file %s deleted, %d events lost (%s)",
+            name,
+            count,
+            str(exc)[:200],
+        )
+        return None
+    return data
+
+
+# The type of each item of an ``Event``, in field order, for every combination allowed: time
+# int or float, session_key str or None. Types are compared exactly: a bool (an int to
+# isinstance) is refused where an int is expected; only ``clickstream`` is a bool.
+_SIGNATURES = frozenset(
+    (moment, str, str, int, str, str, str, str, int, bool, session, str)
+    for moment in (int, float)
+    for session in (str, type(None))
+)
+_WIDTH = len(Event._fields)
+assert all(len(signature) == _WIDTH for signature in _SIGNATURES)
+
+
+def _validate(name: str, data: object) -> None:
+    """Raise ValueError unless ``data`` is a list of lists shaped and typed like ``Event``."""
+    if not SEGMENT_NAME.fullmatch(name):
+        raise ValueError("not a spool file name")
+    if type(data) is not list:
+        raise ValueError("not a list")
+    signatures = _SIGNATURES
+    for number, item in enumerate(data):
+        if type(item) is not list or len(item) != _WIDTH:
+            raise ValueError(f"event {number}: not a list of {_WIDTH} items")
+        if tuple(map(type, item)) not in signatures:
+            raise ValueError(f"event {number}: wrong types")
+        # Also refuses inf, what an overflowing literal (1e999) parses to (NaN and Infinity are
+        # refused by parsing).
+        if not 0 <= item[0] < _TIME_MAX:
+            raise ValueError(f"event {number}: time out of range")
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        logger.exception("access log: spool file %s could not be deleted", path.name)
+
+
+def _forget_stale(directory: Path, *, segments: bool) -> None:
+    """Delete temporary files whose writer died, and (``segments``: the database answers)
+    segment names older than a day."""
+    oldest = time.time() - TMP_MAX_AGE_SECONDS
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not entry.name.startswith(TMP_PREFIX):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat(follow_symlinks=False).st_mtime < oldest:
+                    _unlink(Path(entry.path))
+    if segments:
+        LogSegment.objects.filter(ingested_at__lt=timezone.now() - SEGMENT_MEMORY).delete()
