@@ -520,7 +520,8 @@ if ACCESS_LOG_IP_DAYS > ACCESS_LOG_RETENTION_DAYS:
 # many events; past the buffer's size, events are dropped and counted (a response never waits
 # for the log).
 ACCESS_LOG_FLUSH_SECONDS = env.integer("CLL_LOG_FLUSH_SECONDS", 5, minimum=1)
-ACCESS_LOG_FLUSH_EVENTS = env.integer("CLL_LOG_FLUSH_EVENTS", 1000, minimum=1)
+# At most 10,000 (a spool file becomes one block of the log: cll/analytics/logstore.py).
+ACCESS_LOG_FLUSH_EVENTS = env.integer("CLL_LOG_FLUSH_EVENTS", 10000, minimum=1, maximum=10000)
 ACCESS_LOG_BUFFER_EVENTS = env.integer("CLL_LOG_BUFFER_EVENTS", 50000, minimum=1)
 # The writer thread; tests flush synchronously instead (cll.analytics.logbuffer.flush).
 ACCESS_LOG_WRITER = env.boolean("CLL_LOG_WRITER", CLL_ENV != "test")

@@ -103,6 +103,8 @@ def test_it_signs_mail_with_dkim_when_the_three_variables_are_set(monkeypatch, t
         ({"DATABASE_URL": "mysql://db/cll"}, "DATABASE_URL"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
         ({"CLL_ENV": "staging"}, "CLL_ENV"),
+        ({"CLL_LOG_FLUSH_EVENTS": "10001"}, "CLL_LOG_FLUSH_EVENTS"),
+        ({"CLL_LOG_FLUSH_EVENTS": "0"}, "CLL_LOG_FLUSH_EVENTS"),
         ({"CLL_DKIM_DOMAIN": "cll.be"}, "CLL_DKIM_SELECTOR"),
         (
             {"CLL_DKIM_DOMAIN": "cll.be", "CLL_DKIM_SELECTOR": "s1"},

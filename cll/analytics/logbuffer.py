@@ -74,7 +74,8 @@ class Batch(NamedTuple):
 
     The text columns are ``Table``s (real traffic repeats a few hundred paths and User-Agents:
     stored, parsed and checked once per batch); times are integer microseconds since the
-    epoch. A session key of None and the absence of an exit link are the empty string.
+    epoch; statuses are within 0..32767 and durations within 0..2**31-1 (clamped). A session
+    key of None and the absence of an exit link are the empty string.
     """
 
     times: list[int]
@@ -115,12 +116,12 @@ class Batch(NamedTuple):
             list(map(round, map(_MICROSECONDS.__mul__, times))),
             Table.of(methods),
             Table.of(paths),
-            list(statuses),
+            _bounded(statuses, 0, 32767),
             Table.of(ips),
             Table.of(user_agents),
             Table.of(languages),
             Table.of(referrers),
-            list(durations),
+            _bounded(durations, 0, 2**31 - 1),
             list(clickstream),
             Table.of([key or "" for key in session_keys]),
             Table.of(exit_urls),
@@ -145,6 +146,28 @@ class Batch(NamedTuple):
 
 
 _MICROSECONDS = 1_000_000.0
+
+
+def _bounded(values: Sequence[int], low: int, high: int) -> list[int]:
+    """``values`` clamped to [low, high] (checked in C; rewritten only when needed)."""
+    if min(values) >= low and max(values) <= high:
+        return list(values)
+    return [min(max(value, low), high) for value in values]
+
+
+# The text columns of a batch (``Table``s); the others are integers (``clickstream``: booleans).
+TABLE_FIELDS = frozenset(
+    (
+        "methods",
+        "paths",
+        "ips",
+        "user_agents",
+        "languages",
+        "referrers",
+        "session_keys",
+        "exit_urls",
+    )
+)
 
 
 class AccessLogBuffer:
@@ -198,11 +221,13 @@ class AccessLogBuffer:
         A batch whose file cannot be written is lost (``segment_write`` logs why) rather than
         kept: the log must never grow without bound or take the site down with it.
         """
+        from cll.analytics.logstore import BLOCK_EVENTS
         from cll.analytics.spool import segment_write
 
         spooled = 0
         with self._flush_lock:
-            while batch := self.drain(self.flush_events * 5):
+            # A file becomes one block of the log: at most BLOCK_EVENTS events.
+            while batch := self.drain(BLOCK_EVENTS):
                 if segment_write(events=batch) is None:
                     self.dropped += len(batch)
                 else:

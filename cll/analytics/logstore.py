@@ -81,10 +81,11 @@ class DamagedBlock(ValueError):
     """A blob that is not in the format above (never written by us)."""
 
 
-def pack(
+def encode(
     header: dict, columns: Sequence[tuple[str, str]], values: Sequence[Sequence[int]]
 ) -> bytes:
-    """One blob: ``values`` holds one sequence of integers per column of ``columns``."""
+    """One uncompressed blob: ``values`` holds one sequence of integers per column of
+    ``columns`` (the access-log spool's files are these)."""
     header = {
         "v": FORMAT_VERSION,
         "columns": [name for name, _type in columns],
@@ -95,26 +96,31 @@ def pack(
     encoded = json.dumps(header, separators=(",", ":")).encode("ascii")
     parts = [MAGIC, struct.pack("<I", len(encoded)), encoded]
     for (_name, code), column in zip(columns, values, strict=True):
-        packed = array(code, column)
+        packed = column if isinstance(column, array) and column.typecode == code else None
+        if packed is None or _SWAP:
+            packed = array(code, column)
         if _SWAP:
             packed.byteswap()
         parts.append(packed.tobytes())
-    return zlib.compress(b"".join(parts), COMPRESSION_LEVEL)
+    return b"".join(parts)
 
 
-def unpack(blob: bytes | memoryview | None) -> tuple[dict, dict[str, array]] | None:
-    """(header, {column name: array}) of a blob; None for an absent clickstream."""
-    if blob is None:
-        return None
+def pack(
+    header: dict, columns: Sequence[tuple[str, str]], values: Sequence[Sequence[int]]
+) -> bytes:
+    """One compressed blob (``data`` and ``clickstream`` of a block)."""
+    return zlib.compress(encode(header, columns, values), COMPRESSION_LEVEL)
+
+
+def decode(raw: bytes) -> tuple[dict, dict[str, array]]:
+    """(header, {column name: array}) of an uncompressed blob, or DamagedBlock."""
     try:
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(bytes(blob), MAX_DECOMPRESSED)
-        if inflater.unconsumed_tail or raw[:4] != MAGIC:
-            raise DamagedBlock("not an access-log block")
+        if raw[:4] != MAGIC:
+            raise DamagedBlock("not an access-log blob")
         (length,) = struct.unpack_from("<I", raw, 4)
         header = json.loads(raw[8 : 8 + length])
         if not isinstance(header, dict) or header.get("v") != FORMAT_VERSION:
-            raise DamagedBlock("unknown block format")
+            raise DamagedBlock("unknown format")
         count, offset, columns = header["rows"], 8 + length, {}
         for name, code in zip(header["columns"], header["types"], strict=True):
             column = array(code)
@@ -126,9 +132,25 @@ def unpack(blob: bytes | memoryview | None) -> tuple[dict, dict[str, array]] | N
                 column.byteswap()
             columns[name] = column
             offset = end
-    except (zlib.error, ValueError, KeyError, TypeError, struct.error) as exc:
-        raise DamagedBlock(str(exc)) from exc
+        if offset != len(raw):
+            raise DamagedBlock("trailing bytes")
+    except (ValueError, KeyError, TypeError, struct.error, RecursionError) as exc:
+        raise DamagedBlock(str(exc)[:200]) from exc
     return header, columns
+
+
+def unpack(blob: bytes | memoryview | None) -> tuple[dict, dict[str, array]] | None:
+    """(header, {column name: array}) of a compressed blob; None for an absent clickstream."""
+    if blob is None:
+        return None
+    try:
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(bytes(blob), MAX_DECOMPRESSED)
+    except zlib.error as exc:
+        raise DamagedBlock(str(exc)) from exc
+    if inflater.unconsumed_tail:
+        raise DamagedBlock("block too large")
+    return decode(raw)
 
 
 class LogRow(NamedTuple):

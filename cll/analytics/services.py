@@ -18,6 +18,7 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Sequence
 from itertools import compress
+from operator import and_
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -137,6 +138,7 @@ def visitor_salt(*, day: dt.date) -> bytes | None:
         if known < today:
             del _salts[known]
             _hashes.clear()
+            _keyed.clear()
     if day >= today:
         row, _created = VisitorSalt.objects.get_or_create(
             day=day, defaults={"salt": secrets.token_bytes(32)}
@@ -149,10 +151,20 @@ def visitor_salt(*, day: dt.date) -> bytes | None:
     return _salts[day][0]
 
 
+# Keyed hashing state per salt (keying costs a compression; copying the keyed state does not).
+_keyed: dict[bytes, object] = {}
+
+
 def _hash(salt: bytes, *parts: str) -> int:
     """A keyed 64-bit hash (signed); never 0, which the log uses for "none"."""
-    digest = hashlib.blake2b("\x00".join(parts).encode(), key=salt, digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True) or 1
+    keyed = _keyed.get(salt)
+    if keyed is None:
+        if len(_keyed) > 8:
+            _keyed.clear()
+        keyed = _keyed[salt] = hashlib.blake2b(key=salt, digest_size=8)
+    state = keyed.copy()
+    state.update("\x00".join(parts).encode())
+    return int.from_bytes(state.digest(), "big", signed=True) or 1
 
 
 # The hashes already computed with each day's salt: a visitor makes many requests. Cleared with
@@ -178,6 +190,7 @@ def forget_visitor_hashes() -> None:
         if day < today:
             del _salts[day]
     _hashes.clear()
+    _keyed.clear()
 
 
 def _own_hosts() -> frozenset[str]:
@@ -212,13 +225,6 @@ def _agent_entry(user_agent: str) -> list:
 def _referrer_entry(referrer: str, own_hosts: frozenset[str]) -> list:
     cleaned, host = parsing.clean_referrer(referrer, own_hosts)
     return [_no_nul(cleaned[:REFERRER_LENGTH]), host]
-
-
-def _bounded(values: Sequence[int], low: int, high: int) -> Sequence[int]:
-    """``values`` clamped to [low, high] (checked in C; rewritten only when needed)."""
-    if min(values) >= low and max(values) <= high:
-        return values
-    return [min(max(value, low), high) for value in values]
 
 
 def _truncated(length: int):
@@ -263,8 +269,8 @@ def _block(day: dt.date, batch: Batch, own_hosts: frozenset[str]) -> AccessLogBl
             map(base.__rsub__, times),
             batch.methods.index,
             batch.paths.index,
-            _bounded(batch.statuses, 0, 32767),
-            _bounded(batch.durations, 0, 2**31 - 1),
+            batch.statuses,
+            batch.durations,
             ips.index,
             batch.user_agents.index,
             batch.languages.index,
@@ -347,27 +353,34 @@ def _clickstream(day: dt.date, batch: Batch, agent_entries: list[list]) -> bytes
 
 
 def _by_day(batch: Batch) -> dict[dt.date, Batch]:
-    """``batch`` split by local day (nearly always one day: checked from the extremes)."""
+    """``batch`` split by local day (nearly always one day: checked from the extremes; else
+    one C-level pass per day over the times)."""
     times = batch.times
-    first, last = _local_days(min(times) / 1e6), _local_days(max(times) / 1e6)
-    if first == last:
-        return {first: batch}
-    rows: dict[dt.date, list[int]] = {}
-    for row, moment in enumerate(times):
-        rows.setdefault(_local_days(moment / 1e6), []).append(row)
-    return {day: batch.take(selected) for day, selected in rows.items()}
+    day, last = _local_days(min(times) / 1e6), _local_days(max(times) / 1e6)
+    if day == last:
+        return {day: batch}
+    parts = {}
+    rows = range(batch.size)
+    while day <= last:
+        start, end = day_range_us(day)
+        inside = map(and_, map(start.__le__, times), map(end.__gt__, times))
+        if selected := list(compress(rows, inside)):
+            parts[day] = batch.take(selected)
+        day += dt.timedelta(days=1)
+    return parts
 
 
 def access_batch_ingest(*, batch: Batch) -> int:
     """Store ``batch`` as blocks of the access log; returns how many requests were written."""
     if not batch.size:
         return 0
+    if batch.size > logstore.BLOCK_EVENTS:
+        # Its tables could be too big for the blocks' 16-bit index columns.
+        raise ValueError(f"a batch holds at most {logstore.BLOCK_EVENTS} events")
     own_hosts = _own_hosts()
     blocks = []
     for day, events in _by_day(batch).items():
-        for start in range(0, events.size, logstore.BLOCK_EVENTS):
-            part = events.slice(start, start + logstore.BLOCK_EVENTS)
-            blocks.append(_block(day, part, own_hosts))
+        blocks.append(_block(day, events, own_hosts))
     with transaction.atomic():
         AccessLogBlock.objects.bulk_create(blocks)
     return sum(block.events for block in blocks)
@@ -375,7 +388,12 @@ def access_batch_ingest(*, batch: Batch) -> int:
 
 def access_events_ingest(*, events: Sequence[Event]) -> int:
     """Store ``events`` as blocks of the access log; returns how many requests were written."""
-    return access_batch_ingest(batch=Batch.of(events)) if events else 0
+    size = logstore.BLOCK_EVENTS
+    with transaction.atomic():
+        return sum(
+            access_batch_ingest(batch=Batch.of(events[start : start + size]))
+            for start in range(0, len(events), size)
+        )
 
 
 # -- Aggregation ------------------------------------------------------------------------------

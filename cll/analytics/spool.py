@@ -1,11 +1,13 @@
-"""The access-log spool: a directory of JSON files between the web workers and the database.
+"""The access-log spool: a directory of files between the web workers and the database.
 
 Web workers never write the log to the database: each worker's writer thread
 (``logbuffer``) serialises a drained batch of ``Event`` tuples into one file of the spool
 directory (``ACCESS_LOG_SPOOL_DIR``), and the task worker (``tasks.access_log_ingest``, every
-minute, or ``manage.py access_log_ingest --watch``) parses and inserts them. The request
-threads then only share the GIL with a ``json.dumps`` and a file write every few seconds, not
-with the parsing, hashing and inserting.
+minute, or ``manage.py access_log_ingest --watch``) checks and stores them. A file is the batch
+as columns (``logbuffer.Batch``) in the blocks' binary layout, uncompressed
+(``logstore.encode``): each distinct text value once in a JSON header, then fixed-width integer
+columns. The request threads then only share the GIL with building those columns (in C) and a
+file write every few seconds, not with parsing, hashing and inserting.
 
 Rules:
 
@@ -28,7 +30,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import itertools
-import json
 import logging
 import os
 import re
@@ -40,7 +41,9 @@ from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
-from cll.analytics.logbuffer import Event
+from cll.analytics import logstore
+from cll.analytics.logbuffer import TABLE_FIELDS, Batch, Event, Table
+from cll.analytics.logstore import BLOCK_EVENTS
 from cll.analytics.models import LogSegment
 
 logger = logging.getLogger(__name__)
@@ -52,13 +55,12 @@ TMP_MAX_AGE_SECONDS = 3600
 # Ingested segment names are remembered this long (a file restored later than this, e.g. from
 # a backup, would be ingested again).
 SEGMENT_MEMORY = dt.timedelta(days=1)
-# <time_ns:020d>-<pid>-<seq>.json: names sort by creation time.
-SEGMENT_NAME = re.compile(r"\d{20}-\d{1,10}-\d{1,20}\.json")
+# <time_ns:020d>-<pid>-<seq>.batch: names sort by creation time.
+SEGMENT_NAME = re.compile(r"\d{20}-\d{1,10}-\d{1,20}\.batch")
 # Events of the files deleted as damaged since this process started (also logged).
 lost = 0
 
-# Events serialised per call of json.dumps (about 0.35 ms holding the GIL).
-ENCODE_CHUNK = 256
+FORMAT_VERSION = 1
 
 _sequence = itertools.count()
 # Event timestamps a datetime can hold in any time zone (up to 9999-12-30 UTC).
@@ -74,7 +76,7 @@ def segment_write(*, events: Sequence[Event]) -> str | None:
     written (logged; the caller counts the events as dropped). Never raises for I/O errors:
     the writer thread must keep running whatever the disk does."""
     directory = spool_dir()
-    name = f"{time.time_ns():020d}-{os.getpid()}-{next(_sequence)}.json"
+    name = f"{time.time_ns():020d}-{os.getpid()}-{next(_sequence)}.batch"
     temporary = directory / f"{TMP_PREFIX}{name}"
     try:
         data = _serialised(events)
@@ -101,20 +103,38 @@ def segment_write(*, events: Sequence[Event]) -> str | None:
     return name
 
 
-def _serialised(events: Sequence[Event]) -> bytes:
-    """One JSON document (a list of lists), encoded ``ENCODE_CHUNK`` events at a time.
+# A spool file: the batch in the blocks' binary layout (logstore.encode, uncompressed): the
+# tables in the JSON header, one fixed-width integer column per field of ``Batch``.
+SPOOL_COLUMNS = (
+    ("times", "q"),
+    ("methods", "h"),
+    ("paths", "h"),
+    ("statuses", "h"),
+    ("ips", "h"),
+    ("user_agents", "h"),
+    ("languages", "h"),
+    ("referrers", "h"),
+    ("durations", "i"),
+    ("clickstream", "b"),
+    ("session_keys", "h"),
+    ("exit_urls", "h"),
+)
+if tuple(name for name, _code in SPOOL_COLUMNS) != Batch._fields:  # pragma: no cover
+    raise ImportError("SPOOL_COLUMNS must list Batch's fields in order")
 
-    ``json.dumps`` runs in C and holds the GIL throughout: 5,000 events in one call would stall
-    the worker's request threads for ~7 ms. Between chunks the interpreter can switch threads.
-    """
-    if len(events) <= ENCODE_CHUNK:
-        return json.dumps(events, separators=(",", ":")).encode()
-    dumps = json.dumps
-    parts = [
-        dumps(events[start : start + ENCODE_CHUNK], separators=(",", ":"))[1:-1]
-        for start in range(0, len(events), ENCODE_CHUNK)
-    ]
-    return f"[{','.join(parts)}]".encode()
+
+def _serialised(events: Sequence[Event]) -> bytes:
+    """The spool file of ``events`` (at most BLOCK_EVENTS): ``Batch.of`` and the arrays are
+    built in C, JSON only holds each distinct text value once."""
+    batch = Batch.of(events)
+    return logstore.encode(
+        {
+            "rows": batch.size,
+            "tables": {name: getattr(batch, name).values for name in sorted(TABLE_FIELDS)},
+        },
+        SPOOL_COLUMNS,
+        [column.index if isinstance(column, Table) else column for column in batch],
+    )
 
 
 def _create(path: Path) -> int:
@@ -149,7 +169,7 @@ def ingest(*, limit: int | None = None) -> int:
         names = sorted(
             name
             for name in os.listdir(directory)
-            if name.endswith(".json") and not name.startswith(".")
+            if name.endswith(".batch") and not name.startswith(".")
         )
         for name in names if limit is None else names[:limit]:
             count = _ingest_file(directory, name)
@@ -177,8 +197,8 @@ def _ingest_file(directory: Path, name: str) -> int | None:
         # Kept (not lost) for someone to look at: written by another account, a disk error...
         logger.exception("access log: spool file %s could not be read (skipped)", name)
         return 0
-    items = _parsed(name, raw)
-    if items is None:
+    batch = _parsed(name, raw)
+    if batch is None:
         _unlink(path)
         return 0
     written = 0
@@ -186,14 +206,14 @@ def _ingest_file(directory: Path, name: str) -> int | None:
         with transaction.atomic():
             # Present: ingested before a crash that left the file behind.
             if not LogSegment.objects.filter(name=name).exists():
-                from cll.analytics.services import access_events_ingest
+                from cll.analytics.services import access_batch_ingest
 
                 LogSegment.objects.create(name=name)
-                written = access_events_ingest(events=[Event(*item) for item in items])
+                written = access_batch_ingest(batch=batch)
     except (DataError, IntegrityError, ValueError, OverflowError):
         # Well-formed but refused by the parser or the database: retrying cannot help.
-        lost += len(items)
-        logger.exception("access log: spool file %s refused, %d events lost", name, len(items))
+        lost += batch.size
+        logger.exception("access log: spool file %s refused, %d events lost", name, batch.size)
     except Exception:
         # The database may be down: the file waits for the next pass, nothing is lost.
         logger.exception("access log: spool file %s not ingested (left for the next pass)", name)
@@ -208,20 +228,13 @@ def _read(path: Path) -> bytes:
         return file.read()
 
 
-def _reject_constant(value: str) -> None:
-    raise ValueError(f"{value} is not a number")
-
-
-def _parsed(name: str, raw: bytes) -> list[list] | None:
-    """The file's events when it is well-formed; else None (logged, events counted lost)."""
+def _parsed(name: str, raw: bytes) -> Batch | None:
+    """The file's batch when it is well-formed; else None (logged, events counted lost)."""
     global lost
-    data = None
     try:
-        data = json.loads(raw, parse_constant=_reject_constant)
-        _validate(name, data)
-    except (ValueError, RecursionError) as exc:
-        # ValueError includes bad UTF-8 and integers too long to parse.
-        count = len(data) if isinstance(data, list) else 0
+        return _validated(name, raw)
+    except ValueError as exc:  # logstore.DamagedBlock included
+        count = _declared_rows(raw)
         lost += count
         logger.error(
             "access log: damaged spool file %s deleted, %d events lost (%s)",
@@ -230,37 +243,61 @@ def _parsed(name: str, raw: bytes) -> list[list] | None:
             str(exc)[:200],
         )
         return None
-    return data
 
 
-# The type of each item of an ``Event``, in field order, for every combination allowed: time
-# int or float, session_key str or None. Types are compared exactly: a bool (an int to
-# isinstance) is refused where an int is expected; only ``clickstream`` is a bool.
-_SIGNATURES = frozenset(
-    (moment, str, str, int, str, str, str, str, int, bool, session, str)
-    for moment in (int, float)
-    for session in (str, type(None))
-)
-_WIDTH = len(Event._fields)
-assert all(len(signature) == _WIDTH for signature in _SIGNATURES)
+def _declared_rows(raw: bytes) -> int:
+    """How many events a damaged file says it holds (0 when it cannot say)."""
+    try:
+        rows = logstore.decode(raw)[0]["rows"]
+    except (ValueError, KeyError, TypeError):
+        return 0
+    return rows if type(rows) is int and 0 <= rows <= BLOCK_EVENTS else 0
 
 
-def _validate(name: str, data: object) -> None:
-    """Raise ValueError unless ``data`` is a list of lists shaped and typed like ``Event``."""
+_SPOOL_NAMES = [name for name, _code in SPOOL_COLUMNS]
+_SPOOL_TYPES = "".join(code for _name, code in SPOOL_COLUMNS)
+# Event times a datetime can hold in any time zone (up to 9999-12-30 UTC), in microseconds.
+_TIME_MAX_US = _TIME_MAX * 1_000_000
+
+
+def _validated(name: str, raw: bytes) -> Batch:
+    """The batch of a spool file, or ValueError.
+
+    The columns are fixed-width integers by construction (``array``); what is left to check
+    is in C too: each index column points into its table, times, statuses, durations and
+    the clickstream flags are in range, and the tables hold text.
+    """
     if not SEGMENT_NAME.fullmatch(name):
         raise ValueError("not a spool file name")
-    if type(data) is not list:
-        raise ValueError("not a list")
-    signatures = _SIGNATURES
-    for number, item in enumerate(data):
-        if type(item) is not list or len(item) != _WIDTH:
-            raise ValueError(f"event {number}: not a list of {_WIDTH} items")
-        if tuple(map(type, item)) not in signatures:
-            raise ValueError(f"event {number}: wrong types")
-        # Also refuses inf, what an overflowing literal (1e999) parses to (NaN and Infinity are
-        # refused by parsing).
-        if not 0 <= item[0] < _TIME_MAX:
-            raise ValueError(f"event {number}: time out of range")
+    header, columns = logstore.decode(raw)
+    if header.get("columns") != _SPOOL_NAMES or header.get("types") != _SPOOL_TYPES:
+        raise ValueError("not a spool batch")
+    count, tables = header["rows"], header.get("tables")
+    if type(count) is not int or not 0 < count <= BLOCK_EVENTS:
+        raise ValueError("not 1 to BLOCK_EVENTS events")
+    if type(tables) is not dict or tables.keys() != TABLE_FIELDS:
+        raise ValueError("not the batch's tables")
+
+    def within(column: str, low: int, high: int) -> None:
+        values = columns[column]
+        if min(values) < low or max(values) > high:
+            raise ValueError(f"{column}: out of range")
+
+    within("times", 0, _TIME_MAX_US - 1)
+    within("statuses", 0, 32767)
+    within("durations", 0, 2**31 - 1)
+    within("clickstream", 0, 1)
+    batch = []
+    for field in Batch._fields:
+        if field in TABLE_FIELDS:
+            values = tables[field]
+            if type(values) is not list or not set(map(type, values)) <= {str}:
+                raise ValueError(f"{field}: not a table of text")
+            within(field, 0, len(values) - 1)
+            batch.append(Table(values, columns[field]))
+        else:
+            batch.append(columns[field])
+    return Batch(*batch)
 
 
 def _unlink(path: Path) -> None:

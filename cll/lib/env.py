@@ -57,11 +57,15 @@ def boolean(name: str, default: Any = _MISSING) -> Any:
     return _parse(name, default, parse, "one of 1/0, true/false, yes/no, on/off")
 
 
-def integer(name: str, default: Any = _MISSING, *, minimum: int | None = None) -> Any:
+def integer(
+    name: str, default: Any = _MISSING, *, minimum: int | None = None, maximum: int | None = None
+) -> Any:
     def parse(raw: str) -> int:
         value = int(raw)
         if minimum is not None and value < minimum:
             raise ValueError(f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be at most {maximum}")
         return value
 
     return _parse(name, default, parse, "an integer")

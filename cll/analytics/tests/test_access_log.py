@@ -148,7 +148,7 @@ def test_it_spools_in_the_background_thread(settings, tmp_path):
         time.sleep(0.05)
     assert writer.written == 2
     # A spool file, not the database: the task worker ingests it.
-    assert len(list(tmp_path.glob("*.json"))) == 1
+    assert len(list(tmp_path.glob("*.batch"))) == 1
     assert not AccessLogBlock.objects.exists()
     assert spool.ingest() == 2
 
@@ -159,7 +159,7 @@ def test_it_spools_what_is_left_when_the_process_exits(monkeypatch, settings, tm
     logbuffer.buffer.events.append(Event(1764000000.0, "GET", "/fr/", 200, "", FIREFOX, "", "", 1))
     logbuffer._flush_at_exit()
     assert not logbuffer.buffer.events
-    assert len(list(tmp_path.glob("*.json"))) == 1
+    assert len(list(tmp_path.glob("*.batch"))) == 1
     assert spool.ingest() == 1
 
 

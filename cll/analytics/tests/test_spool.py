@@ -3,7 +3,6 @@
 import datetime as dt
 import fcntl
 import io
-import json
 import logging
 import os
 import re
@@ -73,17 +72,20 @@ def write_raw(directory, name, content: bytes):
 
 
 def valid_name(order: int) -> str:
-    return f"{order:020d}-1-{order}.json"
+    return f"{order:020d}-1-{order}.batch"
 
 
 def test_it_round_trips_events_through_a_spool_file(spool_dir):
     events = [event(), event("POST", 302)]
     name = spool.segment_write(events=events)
-    assert re.fullmatch(rf"\d{{20}}-{os.getpid()}-\d+\.json", name)
+    assert re.fullmatch(rf"\d{{20}}-{os.getpid()}-\d+\.batch", name)
     assert spool_files(spool_dir) == [name]
-    # One compact JSON document: a list of lists in Event's field order.
-    expected = json.dumps([list(item) for item in events], separators=(",", ":"))
-    assert (spool_dir / name).read_text() == expected
+    # The batch as columns: the tables in the header, fixed-width integer columns.
+    header, columns = logstore.decode((spool_dir / name).read_bytes())
+    assert header["tables"]["methods"] == ["GET", "POST"]
+    assert list(columns["methods"]) == [0, 1]
+    assert list(columns["statuses"]) == [200, 302]
+    assert list(columns["times"]) == [round(MOMENT * 1_000_000)] * 2
     assert logged_count() == 0
 
     assert spool.ingest() == 2
@@ -92,12 +94,13 @@ def test_it_round_trips_events_through_a_spool_file(spool_dir):
     assert LogSegment.objects.filter(name=name).exists()
 
 
-def test_it_writes_a_large_batch_as_one_document(spool_dir):
-    # Serialised in chunks (threads can switch between them): the same bytes as one dumps.
-    events = [event(status=200 + index % 300) for index in range(2 * spool.ENCODE_CHUNK + 3)]
+def test_it_writes_each_distinct_value_once_per_file(spool_dir):
+    events = [event(status=200 + index % 3, path=f"/fr/{index % 2}/") for index in range(500)]
     name = spool.segment_write(events=events)
-    expected = json.dumps([list(item) for item in events], separators=(",", ":"))
-    assert (spool_dir / name).read_text() == expected
+    header, _columns = logstore.decode((spool_dir / name).read_bytes())
+    assert header["tables"]["paths"] == ["/fr/0/", "/fr/1/"]
+    assert header["tables"]["user_agents"] == [FIREFOX]
+    assert (spool_dir / name).read_bytes().count(b"Firefox") == 1
     assert spool.ingest() == len(events)
 
 
@@ -190,7 +193,7 @@ def test_a_crash_between_commit_and_unlink_does_not_duplicate_rows(spool_dir):
 def test_it_leaves_the_file_for_the_next_pass_when_the_database_fails(spool_dir):
     name = spool.segment_write(events=[event()])
     with mock.patch(
-        "cll.analytics.services.access_events_ingest", side_effect=OperationalError("gone")
+        "cll.analytics.services.access_batch_ingest", side_effect=OperationalError("gone")
     ):
         assert spool.ingest() == 0
     assert spool_files(spool_dir) == [name]
@@ -199,46 +202,63 @@ def test_it_leaves_the_file_for_the_next_pass_when_the_database_fails(spool_dir)
     assert logged_count() == 1
 
 
-def _item(**changes):
-    item = list(event(session_key=None))
-    for index, value in changes.items():
-        item[int(index[1:])] = value
-    return item
+def blob(events=None, *, header=None, columns=None, types=None) -> bytes:
+    """A spool file's content (one event by default), with its header's entries, columns or
+    type codes changed."""
+    valid_header, valid_columns = logstore.decode(spool._serialised(events or [event()]))
+    header_changes = header or {}
+    values = {**valid_columns, **(columns or {})}
+    content = {
+        "tables": valid_header["tables"],
+        "rows": valid_header["rows"],
+    } | header_changes
+    spec = [(name, (types or {}).get(name, code)) for name, code in spool.SPOOL_COLUMNS]
+    return logstore.encode(content, spec, [values[name] for name, _code in spec])
 
 
+def tables(**changes) -> dict:
+    return logstore.decode(VALID)[0]["tables"] | changes
+
+
+VALID = blob()
+TIME_US = round(MOMENT * 1_000_000)
 GARBAGE = {
     "empty": b"",
-    "not JSON": b"GET /fr/ 200",
-    "bad UTF-8": b'[["\xff"]]',
-    "an object": b'{"time": 1}',
-    "a list of numbers": b"[1, 2]",
-    "11 items": json.dumps([_item()[:11]]).encode(),
-    "13 items": json.dumps([[*_item(), ""]]).encode(),
-    "a string for the status": json.dumps([_item(i3="200")]).encode(),
-    "a float for the status": json.dumps([_item(i3=200.0)]).encode(),
-    "a bool for the status": json.dumps([_item(i3=True)]).encode(),
-    "a bool for the duration": json.dumps([_item(i8=False)]).encode(),
-    "a bool for the time": json.dumps([_item(i0=True)]).encode(),
-    "an int for clickstream": json.dumps([_item(i9=1)]).encode(),
-    "a number for the session key": json.dumps([_item(i10=5)]).encode(),
-    "null for the path": json.dumps([_item(i2=None)]).encode(),
-    "NaN for the time": json.dumps([_item(i0=float("nan"))]).encode(),
-    "an overflowing time": b'[[1e999, "GET", "/", 200, "", "", "", "", 1, false, null, ""]]',
-    "a time past year 9999": json.dumps([_item(i0=10**12)]).encode(),
-    "a negative time": json.dumps([_item(i0=-1)]).encode(),
-    "a huge integer": b'[[1, "GET", "/", '
-    + b"9" * 5000
-    + b', "", "", "", "", 1, false, null, ""]]',
-    "deep nesting": b"[" * 100_000 + b"]" * 100_000,
-    "a bad event after a good one": json.dumps([_item(), _item(i3="x")]).encode(),
+    "not a batch": b"GET /fr/ 200",
+    "bad JSON": b"CLL1\x05\x00\x00\x00{nope",
+    "deep nesting": b"CLL1" + (200_002).to_bytes(4, "little") + b"[" * 100_001 + b"]" * 100_001,
+    "another version": VALID.replace(b'"v":1', b'"v":2'),
+    "truncated": VALID[:-3],
+    "trailing bytes": VALID + b"\x00",
+    "a missing table": blob(header={"tables": {k: v for k, v in tables().items() if k != "paths"}}),
+    "a number in a table": blob(header={"tables": tables(paths=[5])}),
+    "a table not a list": blob(header={"tables": tables(paths="/fr/")}),
+    "rows not a number": blob(header={"rows": "1"}),
+    "no event": blob(header={"rows": 0}, columns={name: [] for name in spool._SPOOL_NAMES}),
+    "other type codes": blob(types={"statuses": "q"}),
+    "an index out of its table": blob(columns={"paths": [1]}),
+    "a negative index": blob(columns={"paths": [-1]}),
+    "a negative status": blob(columns={"statuses": [-200]}),
+    "a negative duration": blob(columns={"durations": [-1]}),
+    "a negative time": blob(columns={"times": [-1]}),
+    "a time past year 9999": blob(columns={"times": [10**18]}),
+    "clickstream not 0 or 1": blob(columns={"clickstream": [2]}),
+    "more events than a block holds": blob(
+        [event()] * 10,
+        header={"rows": 10_001},
+        columns={name: [0] * 10_001 for name in spool._SPOOL_NAMES} | {"times": [TIME_US] * 10_001},
+    ),
+    "a bad column in a file of two events": blob(
+        [event(), event()], columns={"durations": [1, -5]}
+    ),
 }
 
 
 @pytest.mark.parametrize("content", GARBAGE.values(), ids=GARBAGE.keys())
 def test_it_deletes_damaged_files_and_ingests_the_others(spool_dir, content, caplog):
-    write_raw(spool_dir, valid_name(1), json.dumps([_item(i3=201)]).encode())
+    write_raw(spool_dir, valid_name(1), blob([event(status=201)]))
     write_raw(spool_dir, valid_name(2), content)
-    write_raw(spool_dir, valid_name(3), json.dumps([_item(i3=203)]).encode())
+    write_raw(spool_dir, valid_name(3), blob([event(status=203)]))
     lost = spool.lost
     with caplog.at_level(logging.ERROR, logger="cll.analytics.spool"):
         assert spool.ingest() == 2
@@ -246,32 +266,32 @@ def test_it_deletes_damaged_files_and_ingests_the_others(spool_dir, content, cap
     assert spool_files(spool_dir) == []
     assert f"damaged spool file {valid_name(2)} deleted" in caplog.text
     assert not LogSegment.objects.filter(name=valid_name(2)).exists()
-    if content == GARBAGE["a bad event after a good one"]:
+    if content == GARBAGE["a bad column in a file of two events"]:
         assert spool.lost == lost + 2
 
 
-def test_it_accepts_every_type_an_event_may_hold(spool_dir):
-    items = [
-        _item(i0=1_790_000_000),  # an int time
-        _item(i9=True, i10="session-key", i11="https://example.org/"),
-        _item(i9=False, i10=None),
+def test_it_accepts_every_kind_of_event(spool_dir):
+    events = [
+        event(time=1_790_000_000),  # an int time
+        event(clickstream=True, session_key="session-key", exit_url="https://example.org/"),
+        event(clickstream=False, session_key=None),
     ]
-    write_raw(spool_dir, valid_name(1), json.dumps(items).encode())
+    write_raw(spool_dir, valid_name(1), spool._serialised(events))
     assert spool.ingest() == 3
 
 
-def test_it_deletes_json_files_not_named_by_a_writer(spool_dir, caplog):
-    write_raw(spool_dir, "notes.json", json.dumps([_item()]).encode())
+def test_it_deletes_batch_files_not_named_by_a_writer(spool_dir, caplog):
+    write_raw(spool_dir, "notes.batch", VALID)
     with caplog.at_level(logging.ERROR, logger="cll.analytics.spool"):
         assert spool.ingest() == 0
     assert spool_files(spool_dir) == []
-    assert "notes.json" in caplog.text
+    assert "notes.batch" in caplog.text
 
 
 def test_it_skips_a_file_it_cannot_read_and_keeps_it(spool_dir, caplog):
     # A directory under a spool file's name: unreadable, even as root.
     (spool_dir / valid_name(1)).mkdir(parents=True)
-    write_raw(spool_dir, valid_name(2), json.dumps([_item()]).encode())
+    write_raw(spool_dir, valid_name(2), VALID)
     with caplog.at_level(logging.ERROR, logger="cll.analytics.spool"):
         assert spool.ingest() == 1
     assert spool_files(spool_dir) == [valid_name(1)]
@@ -295,8 +315,8 @@ def test_it_returns_zero_when_no_spool_exists_yet(spool_dir):
 
 def test_it_deletes_stale_temporary_files_and_forgets_old_segments(spool_dir):
     spool.segment_write(events=[event()])
-    stale = spool_dir / ".tmp-00000000000000000001-9-9.json"
-    fresh = spool_dir / ".tmp-00000000000000000002-9-9.json"
+    stale = spool_dir / ".tmp-00000000000000000001-9-9.batch"
+    fresh = spool_dir / ".tmp-00000000000000000002-9-9.batch"
     stale.write_text("[")
     fresh.write_text("[")
     two_hours_ago = time.time() - 7200
@@ -353,3 +373,13 @@ def test_the_task_ingests_the_spool(spool_dir):
     assert access_log_ingest.call() == 2
     assert rows() == [("GET", 200), ("POST", 500)]
     assert spool_files(spool_dir) == []
+
+
+def test_the_batch_tables_are_the_text_columns():
+    batch = logbuffer.Batch.of([event()])
+    tables = {
+        name
+        for name, column in zip(batch._fields, batch, strict=True)
+        if isinstance(column, logbuffer.Table)
+    }
+    assert tables == logbuffer.TABLE_FIELDS
