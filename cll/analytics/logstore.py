@@ -11,7 +11,8 @@ A blob (``data`` and ``clickstream``) is zlib-compressed::
     b"CLL1" | header length (uint32, little-endian) | header (UTF-8 JSON) | columns
 
 The header gives the format version, the number of rows, the columns' names and array type
-codes (``array`` module, signed, little-endian: "h" 16-bit, "i" 32, "q" 64) and the
+codes (``array`` module, little-endian; "B", "H", "I", "Q" unsigned 8, 16, 32, 64-bit, "b",
+"h", "q" signed) and the
 tables. Only JSON and fixed-width integers: reading a block executes nothing.
 
 ``data``: header ``{"v", "rows", "columns", "types", "base" (time of the first request,
@@ -40,7 +41,7 @@ from typing import NamedTuple
 
 FORMAT_VERSION = 1
 MAGIC = b"CLL1"
-# Requests per block at most (a batch of the ingester is split beyond it); under 2**15, so that
+# Requests per block at most (a batch of the ingester is split beyond it); under 2**16, so that
 # table indices fit the 16-bit columns.
 BLOCK_EVENTS = 10_000
 # zlib's fastest level: the tables and integer columns already removed most repetition.
@@ -49,26 +50,27 @@ COMPRESSION_LEVEL = 1
 MAX_DECOMPRESSED = 64 * 1024 * 1024
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
-# Table indices fit 16 bits: a block has fewer than 32,768 requests, so fewer distinct values.
+# Table indices fit 16 bits: a block has at most BLOCK_EVENTS requests, so as many distinct
+# values at most.
 DATA_COLUMNS = (
     ("time", "q"),
-    ("method", "h"),
-    ("path", "h"),
-    ("status", "h"),
-    ("duration", "i"),
-    ("address", "h"),
-    ("agent", "h"),
-    ("language", "h"),
-    ("referrer", "h"),
-    ("network", "h"),
+    ("method", "H"),
+    ("path", "H"),
+    ("status", "H"),
+    ("duration", "I"),
+    ("address", "H"),
+    ("agent", "H"),
+    ("language", "H"),
+    ("referrer", "H"),
+    ("network", "H"),
 )
-CLICK_COLUMNS = (("row", "h"), ("visitor", "q"), ("visit", "q"), ("exit", "h"))
+CLICK_COLUMNS = (("row", "H"), ("visitor", "q"), ("visit", "q"), ("exit", "h"))
 # Positions of a request's values in a row tuple (the order of DATA_COLUMNS).
 TIME, METHOD, PATH, STATUS, DURATION, ADDRESS, AGENT, LANGUAGE, REFERRER, NETWORK = range(
     len(DATA_COLUMNS)
 )
-if [array(code).itemsize for code in "hiq"] != [2, 4, 8]:  # pragma: no cover
-    raise ImportError("the access-log block format needs 16-, 32- and 64-bit array types")
+if [array(code).itemsize for code in "bBhHIqQ"] != [1, 1, 2, 2, 4, 8, 8]:  # pragma: no cover
+    raise ImportError("the access-log block format needs 8-, 16-, 32- and 64-bit array types")
 _SWAP = sys.byteorder != "little"
 
 

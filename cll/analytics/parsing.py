@@ -72,6 +72,10 @@ _PRIVATE_NETWORKS = tuple(
 )
 
 
+# A decimal octet as ``ipaddress`` accepts it: 0-255, no leading zero.
+_OCTET = re.compile(r"25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]", re.ASCII)
+
+
 @functools.lru_cache(maxsize=16384)
 def network_and_country(ip: str) -> tuple[str, str]:
     """(network, country) of an IP address from offline data.
@@ -80,6 +84,20 @@ def network_and_country(ip: str) -> tuple[str, str]:
     address itself says is known (loopback, private, reserved); anything else is "unknown". An
     online lookup would send visitors' addresses to a third party: never.
     """
+    octets = ip.split(".")
+    if len(octets) == 4 and all(_OCTET.fullmatch(octet) for octet in octets):
+        # Dotted IPv4, the usual case, without ``ipaddress`` (ten times slower).
+        first, second = int(octets[0]), int(octets[1])
+        if first == 127:
+            return "loopback", UNKNOWN
+        if (
+            first == 10
+            or (first == 172 and 16 <= second <= 31)
+            or (first == 192 and second == 168)
+            or (first == 169 and second == 254)
+        ):
+            return "private network", UNKNOWN
+        return UNKNOWN, UNKNOWN
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:

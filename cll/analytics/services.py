@@ -18,7 +18,7 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Sequence
 from itertools import compress
-from operator import and_
+from operator import and_, or_
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 VISIT_GAP = dt.timedelta(minutes=30)
 # The page of an exit in the clickstream (an exit is not a page view): comparable with pages.
 NO_PAGE = ("", 0)
+_SUCCESS = range(200, 300)
 # How many rows the long-tailed dimensions keep per day.
 TOP_PATHS = 200
 TOP_REFERRERS = 500
@@ -294,61 +295,79 @@ def _block(day: dt.date, batch: Batch, own_hosts: frozenset[str]) -> AccessLogBl
 
 def _clickstream(day: dt.date, batch: Batch, agent_entries: list[list]) -> bytes | None:
     """The clickstream blob of a block: page views and exits of consenting requests, never of
-    a bot, with the visitor and visit hashes of the day's salt (none once it is destroyed)."""
-    methods, method_index = batch.methods
+    a bot, with the visitor and visit hashes of the day's salt (none once it is destroyed).
+
+    Column at a time: the rows are selected by C-level lookups, and Python hashes once per
+    distinct client (address and User-Agent) and per distinct session of the block.
+    """
     paths, path_index = batch.paths
     ips, ip_index = batch.ips
     user_agents, agent_index = batch.user_agents
     session_keys, session_index = batch.session_keys
     exit_urls, exit_index = batch.exit_urls
-    statuses = batch.statuses
-    salt = None
-    visitors: dict[int, int] = {}
-    visits: dict[int, int] = {}
-    exits: dict[int, int] = {}
-    hashes = _hashes
-    clicks = []
-    for row in compress(range(batch.size), batch.clickstream):
-        exit_url = exit_index[row]
-        if not exit_urls[exit_url] and not logstore.is_page_view(
-            methods[method_index[row]], statuses[row], paths[path_index[row]]
-        ):
-            continue
-        agent = agent_index[row]
-        if agent_entries[agent][3]:
-            continue  # a bot that accepted cookies is still a bot
-        if salt is None:
-            salt = visitor_salt(day=day)
-            if salt is None:
-                return None  # the day's salt is gone: no hash can be made any more
-        address = ip_index[row]
-        client = address * logstore.BLOCK_EVENTS + agent
-        visitor = visitors.get(client)
-        if visitor is None:
-            ip, user_agent = ips[address], user_agents[agent]
-            visitor = visitors[client] = hashes.get((day, ip, user_agent)) or _cached_hash(
-                day, salt, ip, user_agent
-            )
-        visit = 0
-        session = session_index[row]
-        if session_key := session_keys[session]:
-            visit = visits.get(session)
-            if visit is None:
-                visit = visits[session] = hashes.get((day, "visit", session_key)) or _cached_hash(
-                    day, salt, "visit", session_key
-                )
-        link = -1
-        if exit_urls[exit_url]:
-            link = exits.get(exit_url)
-            if link is None:
-                link = exits[exit_url] = len(exits)
-        clicks.append((row, visitor, visit, link))
-    if not clicks:
+    # The consenting rows, then among them, in C: not a bot, and a page view or an exit.
+    consenting = list(compress(range(batch.size), batch.clickstream))
+    if not consenting:
         return None
+    human = [not entry[3] for entry in agent_entries]
+    is_get = [method == "GET" for method in batch.methods.values]
+    is_page = [logstore.is_page_view("GET", 200, path) for path in paths]
+    is_exit = [bool(url) for url in exit_urls]
+    method_index, statuses = batch.methods.index, batch.statuses
+    kept = map(
+        and_,
+        map(human.__getitem__, map(agent_index.__getitem__, consenting)),
+        map(
+            or_,
+            map(is_exit.__getitem__, map(exit_index.__getitem__, consenting)),
+            map(
+                and_,
+                map(
+                    and_,
+                    map(is_get.__getitem__, map(method_index.__getitem__, consenting)),
+                    map(is_page.__getitem__, map(path_index.__getitem__, consenting)),
+                ),
+                map(_SUCCESS.__contains__, map(statuses.__getitem__, consenting)),
+            ),
+        ),
+    )
+    rows = list(compress(consenting, kept))
+    if not rows:
+        return None
+    salt = visitor_salt(day=day)
+    if salt is None:
+        return None  # the day's salt is gone: no hash can be made any more
+    hashes = _hashes
+    clients = list(
+        zip(map(ip_index.__getitem__, rows), map(agent_index.__getitem__, rows), strict=True)
+    )
+    visitor_of = {}
+    for client in dict.fromkeys(clients):
+        ip, user_agent = ips[client[0]], user_agents[client[1]]
+        visitor_of[client] = hashes.get((day, ip, user_agent)) or _cached_hash(
+            day, salt, ip, user_agent
+        )
+    sessions = list(map(session_index.__getitem__, rows))
+    visit_of = {}
+    for session in dict.fromkeys(sessions):
+        key = session_keys[session]
+        visit_of[session] = (
+            (hashes.get((day, "visit", key)) or _cached_hash(day, salt, "visit", key)) if key else 0
+        )
+    links = list(map(exit_index.__getitem__, rows))
+    # The block's exit links: the distinct ones of these rows (-1: not an exit).
+    link_of = {link: -1 for link in dict.fromkeys(links) if not exit_urls[link]}
+    exits = [link for link in dict.fromkeys(links) if exit_urls[link]]
+    link_of.update((link, position) for position, link in enumerate(exits))
     return logstore.pack(
-        {"rows": len(clicks), "exits": [_clean_path(exit_urls[link]) for link in exits]},
+        {"rows": len(rows), "exits": [_clean_path(exit_urls[link]) for link in exits]},
         logstore.CLICK_COLUMNS,
-        list(zip(*clicks, strict=True)),
+        (
+            rows,
+            map(visitor_of.__getitem__, clients),
+            map(visit_of.__getitem__, sessions),
+            map(link_of.__getitem__, links),
+        ),
     )
 
 
@@ -489,10 +508,10 @@ def _visits(moves: list[tuple], funnel, counts: dict[str, Counter]) -> Counter:
 def aggregates_compute(*, day: dt.date) -> int:
     """(Re)compute the daily aggregates of ``day`` from its blocks; returns rows written.
 
-    Per block, the requests are counted by their table indices in C (``Counter`` over ``zip``
-    of the columns), and only the distinct groups are turned into values; the consented
-    clickstream is then sorted by visitor, visit and time and walked once. A day without
-    blocks (pruned) keeps the aggregates it has.
+    Per block, in C: a page-view mask from lookups of each row's agent, method, status and
+    path, then one ``Counter`` per dimension over the masked index column; Python runs once
+    per distinct value. The consented clickstream is then sorted by visitor, visit and time
+    and walked once. A day without blocks (pruned) keeps the aggregates it has.
     """
     # Every dimension but the totals, which are counted apart.
     counts: dict[str, Counter] = {dimension: Counter() for dimension in D if dimension != D.TOTAL}
@@ -510,43 +529,53 @@ def aggregates_compute(*, day: dt.date) -> int:
         found = True
         agents, languages = header["agents"], header["languages"]
         paths, referrers, networks = header["paths"], header["referrers"], header["networks"]
-        groups = Counter(
-            zip(
-                columns["agent"],
-                columns["method"],
-                columns["status"],
-                columns["language"],
-                columns["network"],
-                columns["path"],
-                columns["referrer"],
-                strict=True,
+        agent_column, path_column = columns["agent"], columns["path"]
+        requests += len(agent_column)
+        # Per row, in C: is it a bot, is it a page view (method, status and path of a page)?
+        humans = [not entry[3] for entry in agents]
+        bot_requests += len(agent_column) - sum(map(humans.__getitem__, agent_column))
+        is_get = [method == "GET" for method in header["methods"]]
+        is_page = [logstore.is_page_view("GET", 200, path) for path in paths]
+        viewed = list(
+            map(
+                and_,
+                map(
+                    and_,
+                    map(humans.__getitem__, agent_column),
+                    map(is_get.__getitem__, columns["method"]),
+                ),
+                map(
+                    and_,
+                    map(_SUCCESS.__contains__, columns["status"]),
+                    map(is_page.__getitem__, path_column),
+                ),
             )
         )
-        methods = header["methods"]
-        for (agent, method, status, language, network, path, referrer), n in groups.items():
-            requests += n
-            _value, browser, os_family, is_bot = agents[agent]
-            if is_bot:
-                bot_requests += n
-                continue
-            if not logstore.is_page_view(methods[method], status, paths[path]):
-                continue
-            page_views += n
-            network_name, country = networks[network]
-            browsers[browser or unknown] += n
-            systems[os_family or unknown] += n
-            languages_count[languages[language] or unknown] += n
-            networks_count[network_name or unknown] += n
-            countries[country or unknown] += n
-            pages_count[normalise(paths[path])] += n
-            if referrer >= 0 and (host := referrers[referrer][1]):
-                referrers_count[host] += n
+        views = sum(viewed)
+        if views:
+            page_views += views
+            # Each dimension counted over the page views, in C; Python once per value.
+            for agent, n in Counter(compress(agent_column, viewed)).items():
+                _value, browser, os_family, _bot = agents[agent]
+                browsers[browser or unknown] += n
+                systems[os_family or unknown] += n
+            for language, n in Counter(compress(columns["language"], viewed)).items():
+                languages_count[languages[language] or unknown] += n
+            for network, n in Counter(compress(columns["network"], viewed)).items():
+                network_name, country = networks[network]
+                networks_count[network_name or unknown] += n
+                countries[country or unknown] += n
+            for path, n in Counter(compress(path_column, viewed)).items():
+                pages_count[normalise(paths[path])] += n
+            for referrer, n in Counter(compress(columns["referrer"], viewed)).items():
+                if host := referrers[referrer][1]:
+                    referrers_count[host] += n
         if clickstream:
             click_header, clicks = clickstream
             base, exits = header["base"], click_header["exits"]
-            times, path_column = columns["time"], columns["path"]
+            times = columns["time"]
             # A page as the clickstream needs it: its normalised path, and which funnel
-            # steps (raw URL prefixes) it belongs to.
+            # steps (raw URL prefixes) it belongs to; an exit redirect's path is no page.
             pages = [
                 (
                     normalise(path),
@@ -556,15 +585,22 @@ def aggregates_compute(*, day: dt.date) -> int:
                         if start and path.startswith(start)
                     ),
                 )
+                if logstore.is_page_view("GET", 200, path)
+                else NO_PAGE
                 for path in paths
             ]
-            for row, visitor, visit, exit_index in zip(
-                clicks["row"], clicks["visitor"], clicks["visit"], clicks["exit"], strict=True
-            ):
-                if exit_index < 0:
-                    moves.append((visitor, visit, base + times[row], pages[path_column[row]], ""))
-                else:
-                    moves.append((visitor, visit, base + times[row], NO_PAGE, exits[exit_index]))
+            links = [*exits, ""]  # index -1: not an exit
+            rows = clicks["row"]
+            moves.extend(
+                zip(
+                    clicks["visitor"],
+                    clicks["visit"],
+                    map(base.__add__, map(times.__getitem__, rows)),
+                    map(pages.__getitem__, map(path_column.__getitem__, rows)),
+                    map(links.__getitem__, clicks["exit"]),
+                    strict=True,
+                )
+            )
     if not found:
         return 0
     totals = Counter(requests=requests, bot_requests=bot_requests, page_views=page_views)

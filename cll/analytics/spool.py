@@ -105,19 +105,20 @@ def segment_write(*, events: Sequence[Event]) -> str | None:
 
 # A spool file: the batch in the blocks' binary layout (logstore.encode, uncompressed): the
 # tables in the JSON header, one fixed-width integer column per field of ``Batch``.
+# Unsigned columns: what is left to check is an upper bound (one C-level ``max`` per column).
 SPOOL_COLUMNS = (
-    ("times", "q"),
-    ("methods", "h"),
-    ("paths", "h"),
-    ("statuses", "h"),
-    ("ips", "h"),
-    ("user_agents", "h"),
-    ("languages", "h"),
-    ("referrers", "h"),
-    ("durations", "i"),
-    ("clickstream", "b"),
-    ("session_keys", "h"),
-    ("exit_urls", "h"),
+    ("times", "Q"),
+    ("methods", "H"),
+    ("paths", "H"),
+    ("statuses", "H"),
+    ("ips", "H"),
+    ("user_agents", "H"),
+    ("languages", "H"),
+    ("referrers", "H"),
+    ("durations", "I"),
+    ("clickstream", "B"),
+    ("session_keys", "H"),
+    ("exit_urls", "H"),
 )
 if tuple(name for name, _code in SPOOL_COLUMNS) != Batch._fields:  # pragma: no cover
     raise ImportError("SPOOL_COLUMNS must list Batch's fields in order")
@@ -263,9 +264,9 @@ _TIME_MAX_US = _TIME_MAX * 1_000_000
 def _validated(name: str, raw: bytes) -> Batch:
     """The batch of a spool file, or ValueError.
 
-    The columns are fixed-width integers by construction (``array``); what is left to check
-    is in C too: each index column points into its table, times, statuses, durations and
-    the clickstream flags are in range, and the tables hold text.
+    The columns are unsigned fixed-width integers by construction (``array``); what is left
+    to check is in C too: each index column points into its table, times, statuses,
+    durations and the clickstream flags are in range, and the tables hold text.
     """
     if not SEGMENT_NAME.fullmatch(name):
         raise ValueError("not a spool file name")
@@ -278,22 +279,21 @@ def _validated(name: str, raw: bytes) -> Batch:
     if type(tables) is not dict or tables.keys() != TABLE_FIELDS:
         raise ValueError("not the batch's tables")
 
-    def within(column: str, low: int, high: int) -> None:
-        values = columns[column]
-        if min(values) < low or max(values) > high:
+    def within(column: str, high: int) -> None:
+        if max(columns[column]) > high:  # unsigned columns: no lower bound to check
             raise ValueError(f"{column}: out of range")
 
-    within("times", 0, _TIME_MAX_US - 1)
-    within("statuses", 0, 32767)
-    within("durations", 0, 2**31 - 1)
-    within("clickstream", 0, 1)
+    within("times", _TIME_MAX_US - 1)
+    within("statuses", 32767)
+    within("durations", 2**31 - 1)
+    within("clickstream", 1)
     batch = []
     for field in Batch._fields:
         if field in TABLE_FIELDS:
             values = tables[field]
             if type(values) is not list or not set(map(type, values)) <= {str}:
                 raise ValueError(f"{field}: not a table of text")
-            within(field, 0, len(values) - 1)
+            within(field, len(values) - 1)
             batch.append(Table(values, columns[field]))
         else:
             batch.append(columns[field])

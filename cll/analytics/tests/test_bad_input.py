@@ -3,7 +3,7 @@
 import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cll.analytics import logbuffer, parsing, services
@@ -68,3 +68,38 @@ def test_it_hides_identifiers_in_aggregated_paths():
         == "/fr/privacy-requests/<id>/"
     )
     assert parsing.normalise_path("/fr/u/AbC_dEf123:xyz/") == "/fr/u/<id>/"
+
+
+octet = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["01", "00", "", "1a", "²", " 1"]))
+
+
+@given(st.lists(octet, min_size=3, max_size=5).map(".".join))
+@example("10.1.2.3")
+@example("127.0.0.1")
+@example("172.16.0.1")
+@example("172.32.0.1")
+@example("192.168.1.1")
+@example("169.254.9.9")
+@example("8.8.8.8")
+@example("010.1.2.3")
+def test_the_quick_ipv4_path_agrees_with_ipaddress(ip):
+    import ipaddress
+
+    expected = (parsing.UNKNOWN, parsing.UNKNOWN)
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        pass
+    else:
+        if address.is_loopback:
+            expected = ("loopback", parsing.UNKNOWN)
+        elif (
+            address.is_private
+            and not address.is_loopback
+            and any(
+                address in ipaddress.ip_network(network)
+                for network in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
+            )
+        ):
+            expected = ("private network", parsing.UNKNOWN)
+    assert parsing.network_and_country.__wrapped__(ip) == expected

@@ -235,12 +235,13 @@ GARBAGE = {
     "a table not a list": blob(header={"tables": tables(paths="/fr/")}),
     "rows not a number": blob(header={"rows": "1"}),
     "no event": blob(header={"rows": 0}, columns={name: [] for name in spool._SPOOL_NAMES}),
-    "other type codes": blob(types={"statuses": "q"}),
+    "other type codes": blob(types={"statuses": "Q"}),
     "an index out of its table": blob(columns={"paths": [1]}),
-    "a negative index": blob(columns={"paths": [-1]}),
-    "a negative status": blob(columns={"statuses": [-200]}),
-    "a negative duration": blob(columns={"durations": [-1]}),
-    "a negative time": blob(columns={"times": [-1]}),
+    # Negative numbers need signed columns, which a spool file never has.
+    "a negative index": blob(columns={"paths": [-1]}, types={"paths": "h"}),
+    "a negative status": blob(columns={"statuses": [-200]}, types={"statuses": "h"}),
+    "a negative duration": blob(columns={"durations": [-1]}, types={"durations": "i"}),
+    "a negative time": blob(columns={"times": [-1]}, types={"times": "q"}),
     "a time past year 9999": blob(columns={"times": [10**18]}),
     "clickstream not 0 or 1": blob(columns={"clickstream": [2]}),
     "more events than a block holds": blob(
@@ -249,7 +250,7 @@ GARBAGE = {
         columns={name: [0] * 10_001 for name in spool._SPOOL_NAMES} | {"times": [TIME_US] * 10_001},
     ),
     "a bad column in a file of two events": blob(
-        [event(), event()], columns={"durations": [1, -5]}
+        [event(), event()], columns={"durations": [1, 2**31]}
     ),
 }
 
