@@ -13,24 +13,31 @@ script says so and exits with status 2) and the project's ``.venv``. In one run 
 2. generates N access events (default 1,000,000; seeded, so every run sees the same events:
    30 days, ~6,000 client addresses, 40 User-Agents of which 15 % bot traffic, 250 paths, 40 %
    of the visitors consenting to analytics) and writes the same events as a combined log;
-3. **ours**: a child process (Django set up, nothing else running) feeds the events to
-   ``cll.analytics.services.access_events_ingest`` in batches of 5,000 (what the background
-   writer does), then ``aggregates_compute`` for every day. Timed: the ingest and aggregate
-   calls only (generating the events is not). Peak memory: the child's maximum RSS
-   (``getrusage``), Django and the batch generator included;
+3. **ours**: a child process (Django set up, nothing else running) first writes the events to
+   the spool as the web workers' writer threads do (``spool.segment_write``, files of
+   ``CLL_LOG_FLUSH_EVENTS``, the production default; not timed, its cost per event is
+   reported), then, timed, ingests the spool as the task worker does (``spool.ingest``: read,
+   check, store as compressed blocks, one transaction per file) and runs ``aggregates_compute``
+   for every day. Peak memory: the child's maximum RSS (``getrusage``), Django and the event
+   generator included;
 4. **GoAccess**: ``goaccess access.log --log-format=COMBINED -o report.json`` on the same
    events; time and maximum RSS from ``wait4`` on that process;
-5. **middleware cost**: ``load_demo``, then granian as in production, home page ``/fr/`` under
-   wrk (50 connections, 10 s after a warm-up) with the access-log middleware on and with
-   ``CLL_ACCESS_LOG=0`` (middleware not used), one server after the other;
-6. prints both rates (events/s), both peak memories, the ratio, and the two req/s with the
-   slowdown, and writes them to ``bench/results/access_log-<UTC time>.json``.
+5. **middleware cost**: ``load_demo``, then two granian servers as in production side by side,
+   one with the access-log middleware (and its writer threads) and one with ``CLL_ACCESS_LOG=0``
+   (middleware not used), and the ingester running all along (``manage.py access_log_ingest
+   --watch 1``, the task worker's job); wrk (50 connections) on the home page ``/fr/``
+   alternates between them, ``--pairs`` pairs of ``--duration`` seconds, the order swapped
+   every pair. The slowdown is 1 - the median of the pairs' req/s ratios; the CPU cost adds
+   the ingester's CPU per logged request to the server's CPU per request;
+6. prints both rates (events/s), both peak memories, the ratio, the pairs and the slowdown,
+   and writes them to ``bench/results/access_log-<UTC time>.json``.
 
 Targets: ours ≥ 2x GoAccess, our peak < 500 MB, middleware < 5 % slower. Exit status 0 when the
 benchmark ran (targets met or not: the figures say), 2 when it could not run. Options:
 ``--events 100000`` (a quicker run), ``--skip-pages`` (no middleware measurement),
-``--duration 10``, ``--keep``; developer aids: ``CLL_BENCH_PROFILE=<file>`` (cProfile of our
-child), ``CLL_BENCH_NO_WRITER=1`` (servers without the writer thread).
+``--skip-ingest`` (only the middleware), ``--pairs 6``, ``--duration 5``, ``--warmup 3``,
+``--keep``; developer aids: ``CLL_BENCH_PROFILE=<file>`` (cProfile of our child),
+``CLL_BENCH_NO_WRITER=1`` (servers without the writer thread).
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ import os
 import random
 import resource
 import shutil
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -286,58 +295,131 @@ def run_measured(command: list[str], *, env: dict[str, str] | None = None, stdou
 # -- The run ------------------------------------------------------------------------------------
 
 
-def measure_middleware(env, workdir, *, duration: int, warmup: int) -> dict:
-    """Home page req/s with the access-log middleware on and off, same run, same database."""
-    count_rows = (
-        "from django.db.models import Sum; from cll.analytics.models import AccessLogBlock; "
-        "print(AccessLogBlock.objects.aggregate(n=Sum('events'))['n'] or 0)"
+def _logged(env) -> int:
+    return int(
+        pages.django_eval(
+            env,
+            "from django.db.models import Sum; from cll.analytics.models import AccessLogBlock; "
+            "print(AccessLogBlock.objects.aggregate(n=Sum('events'))['n'] or 0)",
+        )
     )
-    rows_before = int(pages.django_eval(env, count_rows))
-    results: dict = {}
-    for label, enabled in (("with", "1"), ("without", "0"), ("with (again)", "1")):
-        server_env = {**env, "CLL_ACCESS_LOG": enabled}
-        server = pages.Granian(server_env, workdir, workers=2, blocking_threads=4, extra_args=[])
-        try:
+
+
+def _spooled(env) -> int:
+    return len(list(Path(env["CLL_VAR_DIR"], "access-log-spool").glob("*.batch")))
+
+
+def measure_middleware(env, workdir, *, duration: int, warmup: int, pairs: int) -> dict:
+    """Home page req/s with the access-log middleware on and off, in the same run.
+
+    Both servers run side by side (granian as in production, 2 workers, 4 threads) and wrk
+    alternates between them: ``pairs`` pairs of runs, the order swapped every pair, so that a
+    drift of the machine's speed falls on both. The task worker's ingester runs all along
+    (``manage.py access_log_ingest --watch 1``) as in production; its CPU is measured too and
+    added to the cost of logging.
+    """
+    cores = os.cpu_count() or 1
+    rows_before = _logged(env)
+    servers = {
+        label: pages.Granian(
+            {**env, "CLL_ACCESS_LOG": flag}, workdir, workers=2, blocking_threads=4, extra_args=[]
+        )
+        for label, flag in (("with", "1"), ("without", "0"))
+    }
+    ingester = subprocess.Popen(
+        [PYTHON, str(REPO / "manage.py"), "access_log_ingest", "--watch", "1"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    phases: list[dict] = []
+    try:
+        for label, server in servers.items():
             server.start()
             url = server.base_url + "/fr/"
             probe = pages.probe(url)
             if probe.status != 200:
-                raise pages.HarnessError(f"/fr/ answered {probe.status}")
+                raise pages.HarnessError(f"/fr/ answered {probe.status} ({label})")
             pages.run_wrk(url, duration=warmup, connections=50, threads=2, headers={})
-            with pages.CpuMeter(server.pids) as meter:
-                result = pages.run_wrk(
-                    url, duration=duration, connections=50, threads=2, headers={}
+        ingest_ticks = pages._process_ticks(ingester.pid)
+        for pair in range(pairs):
+            order = ("with", "without") if pair % 2 == 0 else ("without", "with")
+            for label in order:
+                server = servers[label]
+                with pages.CpuMeter(server.pids) as meter:
+                    result = pages.run_wrk(
+                        server.base_url + "/fr/",
+                        duration=duration,
+                        connections=50,
+                        threads=2,
+                        headers={},
+                    )
+                server_seconds = meter.usage["server_pct"] / 100 * cores * result.seconds
+                phases.append(
+                    {
+                        "pair": pair,
+                        "label": label,
+                        "requests": result.requests,
+                        "requests_per_second": result.requests_per_second,
+                        "server_cpu_us_per_request": round(
+                            1e6 * server_seconds / max(1, result.requests), 1
+                        ),
+                        "p99_ms": result.latency_ms.get("p99"),
+                        "cpu": meter.usage,
+                    }
                 )
-            result.cpu = meter.usage
-        finally:
-            server.stop()
-        pages.log(f"home page, middleware {label}: {result.requests_per_second:,.0f} req/s")
-        server_cores = result.cpu["server_pct"] / 100 * (os.cpu_count() or 1)
-        results[label] = {
-            "requests": result.requests,
-            "requests_per_second": result.requests_per_second,
-            # Requests per second of server CPU: what stays comparable when other processes
-            # take part of the machine during a run (see bench/pages.py's CpuMeter).
-            "requests_per_server_cpu_second": round(
-                result.requests / (result.seconds * server_cores) if server_cores else 0.0, 1
-            ),
-            "p99_ms": result.latency_ms.get("p99"),
-            "problems": result.problems,
-            "cpu": result.cpu,
+                pages.log(
+                    f"pair {pair + 1}, middleware {label}: {result.requests_per_second:,.0f} req/s"
+                )
+    finally:
+        for server in servers.values():
+            server.stop()  # the log's server spools what it still holds when it exits
+    # Let the ingester store what is left, then stop it.
+    deadline = time.monotonic() + 60
+    while _spooled(env) and time.monotonic() < deadline and ingester.poll() is None:
+        time.sleep(0.5)
+    ingest_ticks = pages._process_ticks(ingester.pid) - ingest_ticks
+    ingester.send_signal(signal.SIGTERM)
+    try:
+        ingester.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        ingester.kill()
+        ingester.wait()
+    rows = _logged(env) - rows_before
+    with_requests = sum(phase["requests"] for phase in phases if phase["label"] == "with")
+    ratios = []
+    for pair in range(pairs):
+        rate = {
+            phase["label"]: phase["requests_per_second"]
+            for phase in phases
+            if phase["pair"] == pair
         }
-    # Proof that the writers really wrote (the buffer left at SIGTERM is flushed at exit).
-    results["rows_written"] = int(pages.django_eval(env, count_rows)) - rows_before
-    results["requests_with_middleware"] = sum(
-        results[label]["requests"] for label in ("with", "with (again)")
-    )
-    for metric, name in (
-        ("requests_per_second", "slowdown_pct"),
-        ("requests_per_server_cpu_second", "cpu_cost_pct"),
-    ):
-        on = (results["with"][metric] + results["with (again)"][metric]) / 2
-        off = results["without"][metric]
-        results[name] = round(100 * (off - on) / off, 1) if off else None
-    return results
+        ratios.append(rate["with"] / rate["without"])
+
+    def median(label: str, key: str) -> float:
+        return statistics.median(phase[key] for phase in phases if phase["label"] == label)
+
+    ingest_us = 1e6 * ingest_ticks / os.sysconf("SC_CLK_TCK") / max(1, rows)
+    cpu_with = median("with", "server_cpu_us_per_request")
+    cpu_without = median("without", "server_cpu_us_per_request")
+    return {
+        "pairs": pairs,
+        "duration_s": duration,
+        "phases": phases,
+        "rows_written": rows,
+        "requests_with_middleware": with_requests,
+        "requests_per_second_with": round(median("with", "requests_per_second")),
+        "requests_per_second_without": round(median("without", "requests_per_second")),
+        "pair_ratios": [round(ratio, 3) for ratio in ratios],
+        # Slower by: 1 - the median of the pairs' ratios (with / without).
+        "slowdown_pct": round(100 * (1 - statistics.median(ratios)), 1),
+        "server_cpu_us_per_request_with": round(cpu_with, 1),
+        "server_cpu_us_per_request_without": round(cpu_without, 1),
+        "ingest_cpu_us_per_request": round(ingest_us, 1),
+        "cpu_cost_pct": round(100 * (cpu_with + ingest_us - cpu_without) / cpu_without, 1),
+        "ingester_errors": (ingester.stderr.read().decode() if ingester.stderr else "")[-2000:],
+    }
 
 
 def print_comparison(report: dict, events: int) -> None:
@@ -366,40 +448,45 @@ def print_comparison(report: dict, events: int) -> None:
 
 def print_middleware(middleware: dict) -> None:
     print(
-        f"access-log rows written by the servers' writers: {middleware['rows_written']:,} for "
+        f"access-log rows stored by the ingester: {middleware['rows_written']:,} for "
         f"{middleware['requests_with_middleware']:,} measured requests (plus warm-ups)"
     )
+    print(f"{'pair':>4} {'with':>10} {'without':>10} {'ratio':>7}")
+    for pair, ratio in enumerate(middleware["pair_ratios"]):
+        rate = {
+            phase["label"]: phase["requests_per_second"]
+            for phase in middleware["phases"]
+            if phase["pair"] == pair
+        }
+        print(f"{pair + 1:>4} {rate['with']:>10,.0f} {rate['without']:>10,.0f} {ratio:>7.3f}")
     print(
-        f"home page /fr/: {middleware['with']['requests_per_second']:,.0f} and "
-        f"{middleware['with (again)']['requests_per_second']:,.0f} req/s with the "
-        f"middleware, {middleware['without']['requests_per_second']:,.0f} without: "
-        f"{middleware['slowdown_pct']} % slower (target < {TARGET_SLOWDOWN_PCT} %)"
+        f"home page /fr/: {middleware['requests_per_second_with']:,} req/s with the middleware, "
+        f"{middleware['requests_per_second_without']:,} without (medians): "
+        f"{middleware['slowdown_pct']} % slower by the median pair "
+        f"(target < {TARGET_SLOWDOWN_PCT} %)"
     )
     print(
-        "per second of server CPU: "
-        + ", ".join(
-            f"{label} {middleware[label]['requests_per_server_cpu_second']:,.0f}"
-            for label in ("with", "without", "with (again)")
-        )
-        + f" requests: the middleware costs {middleware['cpu_cost_pct']} % more CPU per request"
+        f"CPU per request: server {middleware['server_cpu_us_per_request_with']} µs with, "
+        f"{middleware['server_cpu_us_per_request_without']} µs without, plus the ingester's "
+        f"{middleware['ingest_cpu_us_per_request']} µs per logged request: "
+        f"{middleware['cpu_cost_pct']} % more CPU per request in all"
     )
     disturbed = [
-        label
-        for label in ("with", "without", "with (again)")
-        if middleware[label]["cpu"]["other_pct"] + middleware[label]["cpu"]["steal_pct"]
-        > pages.NOISE_WARNING_PCT
+        f"pair {phase['pair'] + 1} {phase['label']}"
+        for phase in middleware["phases"]
+        if phase["cpu"]["steal_pct"] > pages.NOISE_WARNING_PCT
     ]
     if disturbed:
-        print(
-            f"WARNING: runs disturbed by other processes ({', '.join(disturbed)}): "
-            "compare the per-CPU figures, and run again on a quiet machine"
-        )
+        print(f"WARNING: CPU stolen by the hypervisor during {', '.join(disturbed)}")
+    if middleware["ingester_errors"].strip():
+        print("ingester said:\n" + middleware["ingester_errors"])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument(
@@ -499,7 +586,7 @@ def main() -> int:
             pages.log("collectstatic + load_demo for the middleware measurement")
             pages.prepare(env, sessions=500)
             report["middleware"] = measure_middleware(
-                env, workdir, duration=args.duration, warmup=args.warmup
+                env, workdir, duration=args.duration, warmup=args.warmup, pairs=args.pairs
             )
     except pages.HarnessError as exc:
         print(f"\nbenchmark could not run: {exc}", file=sys.stderr)

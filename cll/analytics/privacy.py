@@ -4,7 +4,7 @@ Two purposes, two legal bases (Belgian rules, docs in cll/analytics/middleware.p
 
 - the technical log (IP address, browser, language, referrer, path, time, bot flag) is kept for
   the security and operation of the site under legitimate interest, IPs truncated after
-  ``ACCESS_LOG_IP_DAYS`` and rows deleted after ``ACCESS_LOG_RETENTION_DAYS``;
+  ``ACCESS_LOG_IP_DAYS`` and its blocks deleted after ``ACCESS_LOG_RETENTION_DAYS``;
 - the clickstream linkage (visitor and visit hashes, exit links) exists only with analytics
   consent, never under Do Not Track or Global Privacy Control.
 
@@ -61,7 +61,7 @@ VISITOR_SALT = retention_rule(
     days=1,
 )
 
-# Operations staff read raw rows; Marketing sees only the aggregates (DailyAggregate).
+# Operations staff may read the raw log (services.log_rows); Marketing sees only the aggregates (DailyAggregate).
 _LOG_READERS = (Role.ADMINISTRATOR, Role.PRIVACY_OFFICER)
 
 _TECHNICAL = FieldRule(

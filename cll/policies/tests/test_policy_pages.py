@@ -26,7 +26,8 @@ def test_it_loads_the_first_versions_from_the_shipped_texts():
 
     assert privacy.version == "2026-11"
     assert "## 10. Contact information" in privacy.body_en
-    assert privacy.body_fr == privacy.body_nl == ""
+    assert "## 10. Coordonnées" in privacy.body_fr
+    assert "## 10. Contactgegevens" in privacy.body_nl
     assert "## 4. Droit de rétractation" in terms.body_fr
     assert "## 4. Herroepingsrecht" in terms.body_nl
     assert selectors.policy_version_current("privacy") == "2026-11"
@@ -38,6 +39,36 @@ def test_it_falls_back_to_the_shipped_texts_and_the_setting_without_any_version(
     assert selectors.policy_version_current("privacy") == "2026-11"
     html = client.get("/en/privacy/").content.decode()
     assert "10. Contact information" in html
+
+
+def test_it_adds_the_french_and_dutch_texts_to_a_first_privacy_version_without_them():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("cll.policies.migrations.0003_first_privacy_translations")
+    privacy = PolicyVersion.objects.get(kind="privacy")
+    PolicyVersion.objects.filter(pk=privacy.pk).update(body_fr="", body_nl="Al vertaald.")
+    migration.add(apps, None)
+
+    privacy.refresh_from_db()
+    assert "## 10. Coordonnées" in privacy.body_fr
+    assert privacy.body_nl == "Al vertaald."  # a text already there is never replaced
+    assert "## 10. Contact information" in privacy.body_en
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("fr", "10. Coordonnées"), ("nl", "10. Contactgegevens"), ("en", "10. Contact information")],
+)
+def test_it_shows_the_privacy_policy_in_each_language(client, language, text):
+    html = client.get(f"/{language}/privacy/").content.decode()
+    articles = Page.of(html).find_all("article")
+
+    assert text in articles[0].text
+    assert articles[0].attrs["lang"] == language
+    # Every placeholder was filled from the settings.
+    assert "{privacy_email}" not in html and "{organisation_name}" not in html
 
 
 @pytest.mark.parametrize(
