@@ -535,6 +535,15 @@ ACCESS_LOG_SPOOL_DIR = Path(env.string("CLL_LOG_SPOOL", str(VAR_DIR / "access-lo
 # trusted proxy; from anyone else the header is ignored (it is trivially spoofed). Checked
 # when the access-log middleware loads (a malformed entry stops the server from starting).
 ACCESS_LOG_TRUSTED_PROXIES = tuple(env.strings("CLL_TRUSTED_PROXIES", []))
+# Network (ASN organisation) and country of public addresses, from MaxMind DB (.mmdb) files
+# the operator downloads (DB-IP Lite or GeoLite2), read offline by the log ingester
+# (cll/analytics/geoip.py); default none: "unknown". A path that is not a readable MaxMind DB
+# stops start-up (system check analytics.E001).
+GEOIP_COUNTRY_DB = env.string("CLL_GEOIP_COUNTRY_DB", "")
+GEOIP_ASN_DB = env.string("CLL_GEOIP_ASN_DB", "")
+# Shown under the networks and countries of the dashboard: DB-IP's CC BY 4.0 licence requires
+# it, e.g. "IP geolocation by DB-IP (https://db-ip.com), CC BY 4.0".
+GEOIP_ATTRIBUTION = env.string("CLL_GEOIP_ATTRIBUTION", "")
 
 # -- Privacy operations (privacyops: retention engine, record of processing, breach register) --
 # Accounts nobody signed in to for this long are erased (warned by e-mail beforehand).

@@ -38,3 +38,6 @@ ERASURE_JOURNAL = Path(_JOURNAL_DIR) / "erasure-journal.jsonl"
 _SPOOL_DIR = tempfile.mkdtemp(prefix="cll-test-spool-")
 atexit.register(shutil.rmtree, _SPOOL_DIR, ignore_errors=True)
 ACCESS_LOG_SPOOL_DIR = Path(_SPOOL_DIR)
+
+# A developer's own offline GeoIP files never reach the tests (they build their own).
+GEOIP_COUNTRY_DB = GEOIP_ASN_DB = GEOIP_ATTRIBUTION = ""

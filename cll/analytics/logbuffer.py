@@ -264,11 +264,14 @@ class AccessLogBuffer:
             self._thread = thread
 
     def _run(self) -> None:
+        from cll.analytics.spool import backlog_check
+
         while True:
             self._wake.wait(self.flush_seconds)
             self._wake.clear()
             try:
                 self.spool()
+                backlog_check()
             except Exception:
                 logger.exception("access log: spooling failed")
 

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import ua_parser
 
+from cll.analytics import geoip
+
 UNKNOWN = "unknown"
 
 # Clients that say what they are in the User-Agent but that ua-parser does not class as "Spider".
@@ -80,9 +82,10 @@ _OCTET = re.compile(r"25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]", re.ASCII)
 def network_and_country(ip: str) -> tuple[str, str]:
     """(network, country) of an IP address from offline data.
 
-    No offline ISP or geolocation data set is installed with the platform, so only what the
-    address itself says is known (loopback, private, reserved); anything else is "unknown". An
-    online lookup would send visitors' addresses to a third party: never.
+    Loopback and private addresses say what they are; a public one is looked up in the MaxMind
+    DB files the operator configured (``geoip.lookup``: ASN organisation, ISO country code),
+    "unknown" without them. An online lookup would send visitors' addresses to a third party:
+    never. Raises ``ConfigError`` only when a configured file cannot be opened.
     """
     octets = ip.split(".")
     if len(octets) == 4 and all(_OCTET.fullmatch(octet) for octet in octets):
@@ -97,7 +100,7 @@ def network_and_country(ip: str) -> tuple[str, str]:
             or (first == 169 and second == 254)
         ):
             return "private network", UNKNOWN
-        return UNKNOWN, UNKNOWN
+        return geoip.lookup(ip)
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -108,7 +111,7 @@ def network_and_country(ip: str) -> tuple[str, str]:
         address in network for network in _PRIVATE_NETWORKS if network.version == address.version
     ):
         return "private network", UNKNOWN
-    return UNKNOWN, UNKNOWN
+    return geoip.lookup(ip)
 
 
 def truncate_ip(ip: str) -> str:

@@ -61,7 +61,8 @@ VISITOR_SALT = retention_rule(
     days=1,
 )
 
-# Operations staff may read the raw log (services.log_rows); Marketing sees only the aggregates (DailyAggregate).
+# Operations staff may read the raw log (services.log_rows); Marketing sees only the
+# aggregates (DailyAggregate).
 _LOG_READERS = (Role.ADMINISTRATOR, Role.PRIVACY_OFFICER)
 
 _TECHNICAL = FieldRule(

@@ -138,6 +138,46 @@ def _serialised(events: Sequence[Event]) -> bytes:
     )
 
 
+# A spool file older than this means no task worker ingests the spool: the web workers say so
+# in their log (at most every BACKLOG_REPORT_SECONDS each), as the raw events pile up on disk.
+BACKLOG_SECONDS = 600
+BACKLOG_REPORT_SECONDS = 600
+_backlog_reported = [0.0]
+
+
+def backlog_seconds() -> float:
+    """How long the oldest spool file has waited (0 without any): names start with the time
+    they were written."""
+    try:
+        names = [
+            name
+            for name in os.listdir(spool_dir())
+            if name.endswith(".batch") and not name.startswith(".")
+        ]
+    except FileNotFoundError:
+        return 0.0
+    if not names:
+        return 0.0
+    oldest = min(names)[:20]
+    written = int(oldest) / 1e9 if oldest.isdigit() else time.time()
+    return max(0.0, time.time() - written)
+
+
+def backlog_check() -> float:
+    """Log an error when the spool is not being ingested (called by the writer threads, about
+    once per flush); returns the backlog in seconds."""
+    backlog = backlog_seconds()
+    now = time.monotonic()
+    if backlog > BACKLOG_SECONDS and now - _backlog_reported[0] > BACKLOG_REPORT_SECONDS:
+        _backlog_reported[0] = now
+        logger.error(
+            "access log: the spool's oldest file has waited %d minutes: is the task worker "
+            "(access_log_ingest) running? Events stay on disk until it is.",
+            backlog // 60,
+        )
+    return backlog
+
+
 def _create(path: Path) -> int:
     # O_EXCL: a name is never reused; 0600 whatever the umask (which can only remove bits).
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.http import (
     Http404,
     HttpRequest,
@@ -77,7 +78,7 @@ _CHARTED = (D.BROWSER, D.OS, D.LANGUAGE)
 @staff_role_required(*DASHBOARD_ROLES)
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = _range_form(request)
-    context = {"form": form}
+    context = {"form": form, "geoip_attribution": settings.GEOIP_ATTRIBUTION}
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         figures = selectors.dashboard_figures(start=start, end=end)

@@ -384,3 +384,19 @@ def test_the_batch_tables_are_the_text_columns():
         if isinstance(column, logbuffer.Table)
     }
     assert tables == logbuffer.TABLE_FIELDS
+
+
+def test_the_writers_report_a_spool_nobody_ingests(spool_dir, caplog, monkeypatch):
+    assert spool.backlog_check() == 0.0
+    name = spool.segment_write(events=[event()])
+    assert spool.backlog_check() < spool.BACKLOG_SECONDS
+    # The same file, as if written 20 minutes ago (names start with their writing time).
+    old = f"{time.time_ns() - 1_200 * 10**9:020d}-1-1.batch"
+    (spool_dir / name).rename(spool_dir / old)
+    monkeypatch.setattr(spool, "_backlog_reported", [float("-inf")])
+    with caplog.at_level(logging.ERROR, logger="cll.analytics.spool"):
+        assert spool.backlog_check() >= 1_200 - 5
+        spool.backlog_check()  # reported once, not at every flush
+    assert caplog.text.count("is the task worker") == 1
+    assert spool.ingest() == 1
+    assert spool.backlog_check() == 0.0

@@ -88,14 +88,25 @@ def test_the_contact_page_gives_the_privacy_address(client):
     assert f'href="mailto:{settings.PRIVACY_EMAIL}"' in html
 
 
-def test_the_privacy_policy_is_the_current_english_text(client):
+def test_the_privacy_policy_is_in_the_visitors_language(client):
     html = client.get("/nl/privacy/").content.decode()
-    page = Page.of(html)
+    policy = [e for e in Page.of(html).find_all("article") if e.attrs.get("lang") == "nl"]
 
-    policy = [element for element in page.find_all("article") if element.attrs.get("lang") == "en"]
+    assert len(policy) == 1
+    assert "10. Contactgegevens" in policy[0].text
+    assert "nog niet beschikbaar in uw taal" not in html
+
+
+def test_a_policy_not_yet_in_the_visitors_language_says_so(client):
+    from cll.policies.models import PolicyVersion
+
+    PolicyVersion.objects.filter(kind="privacy").update(body_nl="")
+    html = client.get("/nl/privacy/").content.decode()
+    policy = [e for e in Page.of(html).find_all("article") if e.attrs.get("lang") == "en"]
+
     assert len(policy) == 1
     assert "10. Contact information" in policy[0].text
-    assert "Franse en Nederlandse versies volgen" in html
+    assert "nog niet beschikbaar in uw taal: ze wordt getoond in het Engels" in html
 
 
 def test_the_cookie_page_lists_the_cookies_really_used(client):
