@@ -73,9 +73,12 @@ class ConsentState:
 
 
 def privacy_signal(request: HttpRequest) -> str | None:
-    if request.headers.get("Sec-GPC", "").strip() == "1":
+    # META rather than request.headers, which builds a dictionary of every header on first use
+    # (~8 µs on every page: the page cache's key asks this).
+    meta = request.META
+    if meta.get("HTTP_SEC_GPC", "").strip() == "1":
         return "gpc"
-    if request.headers.get("DNT", "").strip() == "1":
+    if meta.get("HTTP_DNT", "").strip() == "1":
         return "dnt"
     return None
 
