@@ -11,6 +11,18 @@ from pathlib import Path
 
 os.environ.setdefault("CLL_ENV", "test")
 
+# Parallel test workers (pytest-xdist) share the Redis server: each gets its own database
+# (the cache is cleared between tests, and a FLUSHDB must not empty another worker's keys).
+# PostgreSQL test databases are per worker already (pytest-django adds the worker's suffix).
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and os.environ.get("REDIS_URL"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    _url = urlsplit(os.environ["REDIS_URL"])
+    _base = int(_url.path.strip("/") or 0)
+    _database = (_base - int(_worker[2:])) % 16
+    os.environ["REDIS_URL"] = urlunsplit(_url._replace(path=f"/{_database}"))
+
 from cll.settings import *  # noqa: F403
 from cll.settings import PASSWORD_HASHERS
 

@@ -22,4 +22,6 @@ export DJANGO_SETTINGS_MODULE=cll.test
 "$PY" manage.py makemigrations --check --dry-run -v0
 
 log "Tests"
-exec "$ROOT/.venv/bin/pytest" "$@"
+# In parallel, one worker per core (at most 8: each PostgreSQL test database and Redis database
+# is per worker, and Redis has 16); CLL_TEST_WORKERS=0 runs them in this process.
+exec "$ROOT/.venv/bin/pytest" -n "${CLL_TEST_WORKERS:-auto}" --maxprocesses=8 "$@"
