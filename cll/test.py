@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("CLL_ENV", "test")
 
@@ -16,15 +17,14 @@ os.environ.setdefault("CLL_ENV", "test")
 # PostgreSQL test databases are per worker already (pytest-django adds the worker's suffix).
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _worker.startswith("gw") and os.environ.get("REDIS_URL"):
-    from urllib.parse import urlsplit, urlunsplit
-
     _url = urlsplit(os.environ["REDIS_URL"])
     _base = int(_url.path.strip("/") or 0)
     _database = (_base - int(_worker[2:])) % 16
     os.environ["REDIS_URL"] = urlunsplit(_url._replace(path=f"/{_database}"))
 
-from cll.settings import *  # noqa: F403
-from cll.settings import PASSWORD_HASHERS
+# After the environment above: the settings read it when imported.
+from cll.settings import *  # noqa: E402, F403
+from cll.settings import PASSWORD_HASHERS  # noqa: E402
 
 # Hashing passwords with Argon2 in every fixture would dominate the suite's time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
