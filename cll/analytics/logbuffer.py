@@ -3,9 +3,10 @@
 The middleware only appends a small tuple per request (``Event``); a background thread (the
 writer) drains the buffer every ``ACCESS_LOG_FLUSH_SECONDS`` or as soon as
 ``ACCESS_LOG_FLUSH_EVENTS`` are waiting, and writes each batch as one file of the spool
-(``spool.segment_write``: a ``json.dumps`` and a file write). The writer never touches the
-database: parsing, hashing and inserting happen in the task worker (``spool.ingest``), so a web
-worker's request threads share the GIL with little more than the serialisation. The buffer is
+(``spool.segment_write``: the batch's columns, built in C, and a file write). The writer never
+touches the database: parsing, hashing and inserting happen in the task worker
+(``spool.ingest``), so a web worker's request threads share the GIL with little more than the
+serialisation. The buffer is
 bounded: when it is full, or a spool file cannot be written, events are dropped and counted — a
 response never waits for the log. What is left is spooled when the process exits. Tests run
 without the thread and call ``flush()`` (spool, then ingest).

@@ -1,8 +1,8 @@
 """Writes of the analytics app: ingesting the access log, daily aggregates, salts and signed
 outbound links (retention: cll/analytics/retention.py).
 
-Everything here runs off the request path: in the access-log writer thread, in periodic tasks
-or in management commands.
+Everything here runs off the request path: in the task worker (the access-log ingester and the
+periodic tasks) or in management commands.
 """
 
 from __future__ import annotations
@@ -82,9 +82,10 @@ def outbound_destination(*, token: str) -> str | None:
 
 # -- Ingestion --------------------------------------------------------------------------------
 #
-# The ingester's hot loop (the benchmark feeds it a million events): each request becomes a short
-# list of integers pointing into the block's tables (cll/analytics/logstore.py); per-value work
-# (ua-parser, address and URL parsing, hashing) is memoised and done once per distinct value.
+# The ingester's hot path (the benchmark feeds it a million events), a column at a time: each
+# request becomes integers pointing into its block's tables (cll/analytics/logstore.py), mapped
+# by C-level built-ins; per-value work (ua-parser, address and URL parsing, hashing) is done once
+# per distinct value.
 
 
 class _LocalDays:
