@@ -109,7 +109,18 @@ def _expire_refused_cookies(
         names = {c.name for c in declared if not c.prefix}
         names |= {name for name in request.COOKIES if any(c.matches(name) for c in declared)}
         for name in sorted(names):
-            response.delete_cookie(name, path="/", samesite="Lax")
+            # An expired cookie with the flags of ours (Secure over HTTPS, HttpOnly, SameSite):
+            # it carries no value, and scanners rightly expect the flags on every Set-Cookie.
+            response.set_cookie(
+                name,
+                "",
+                max_age=0,
+                expires="Thu, 01 Jan 1970 00:00:00 GMT",
+                path="/",
+                samesite="Lax",
+                secure=request.is_secure(),
+                httponly=True,
+            )
 
 
 @csrf_exempt  # see the module docstring: an origin check replaces the token

@@ -77,6 +77,20 @@ def test_it_expires_the_cookies_of_refused_categories(client):
     for name in ("_ga", "_ga_ABC123", "_gcl_au"):
         assert response.cookies[name]["max-age"] == 0, name
         assert response.cookies[name].value == ""
+        # The deletions carry the flags every cookie of ours has (DAST scanners check them).
+        assert response.cookies[name]["httponly"] and response.cookies[name]["samesite"] == "Lax"
+
+
+def test_the_expired_cookies_are_secure_over_https(client):
+    client.cookies["_ga"] = "GA1.1.123"
+    response = client.post(
+        "/fr/consent/",
+        {"action": "withdraw", "source": "settings", "next": "/fr/cookies/"},
+        headers={"Origin": "https://testserver"},
+        secure=True,
+    )
+    assert response.status_code == 302
+    assert response.cookies["_ga"]["secure"] and response.cookies["_ga"]["max-age"] == 0
 
 
 def test_it_keeps_the_cookies_of_accepted_categories(client):
