@@ -592,10 +592,7 @@ def main() -> int:
         print(f"\nbenchmark could not run: {exc}", file=sys.stderr)
         return 2
     finally:
-        if args.keep:
-            pages.log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        pages.workdir_done(workdir, keep=args.keep)
 
     report["machine"] = {**facts, "goaccess": goaccess_version}
     report["revision"] = pages.git_revision()

@@ -41,7 +41,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -60,6 +59,7 @@ from pages import (  # noqa: E402
     machine_facts,
     manage,
     production_environment,
+    workdir_done,
 )
 
 TARGET_SECONDS = 1.0
@@ -284,10 +284,7 @@ def main() -> int:
         log(str(exc))
         return 2
     finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        workdir_done(workdir, keep=args.keep)
 
     ratio = figures["export_s"] / figures["baseline_s"]
     cpu_ratio = figures["export_cpu_s"] / figures["baseline_cpu_s"]

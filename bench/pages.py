@@ -98,6 +98,14 @@ def log(message: str) -> None:
 # -- The throw-away production environment ---------------------------------------------------
 
 
+def workdir_done(workdir: Path, *, keep: bool) -> None:
+    """Remove a run's throw-away directory, or say where it was kept (``--keep``)."""
+    if keep:
+        log(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def production_environment(workdir: Path) -> dict[str, str]:
     """Environment variables for a production-mode site living entirely inside ``workdir``."""
     env = {
@@ -982,10 +990,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nbenchmark could not run: {exc}", file=sys.stderr)
         return 2
     finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        workdir_done(workdir, keep=args.keep)
 
     for configuration in configurations:
         print_table(configuration)

@@ -28,7 +28,6 @@ import cProfile
 import io
 import os
 import pstats
-import shutil
 import sys
 import tempfile
 import time
@@ -276,10 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"profile could not run: {exc}", file=sys.stderr)
         return 2
     finally:
-        if args.keep:
-            pages.log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        pages.workdir_done(workdir, keep=args.keep)
     return 0
 
 

@@ -513,10 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nthe DAST scan could not run: {exc}", file=sys.stderr)
         return 2
     finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        pages.workdir_done(workdir, keep=args.keep)
 
     print_summary(results)
     count = findings(results)

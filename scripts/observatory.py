@@ -467,10 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nthe Observatory scan could not run: {exc}", file=sys.stderr)
         return 2
     finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        pages.workdir_done(workdir, keep=args.keep)
 
     print_report(report)
     grade = report["scan"].get("grade")
