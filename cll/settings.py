@@ -591,6 +591,9 @@ ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "parental_consent": "5/h/ip,3/d/ke
 
 # -- Consent (cll/consent) ---------------------------------------------------------------------
 # A cookie choice is asked again after this many days (CNIL: 6 months); never over 13 months.
+# Cookie choices recorded per client network (/24 or /48) and minute: a script posting choices
+# in a loop must not flood the evidence ledger (beyond it: 429, nothing recorded).
+CONSENT_RECORDS_PER_MINUTE = env.integer("CLL_CONSENT_RECORDS_PER_MINUTE", 30, minimum=1)
 CONSENT_MAX_AGE_DAYS = env.integer("CLL_CONSENT_MAX_AGE_DAYS", 182, minimum=1)
 if CONSENT_MAX_AGE_DAYS > 390:
     raise env.ConfigError(

@@ -442,6 +442,9 @@ def scan(args: argparse.Namespace, workdir: Path, outdir: Path) -> dict:
             # few submissions, and the scanners would then test the limit, not the form.
             "CLL_DSAR_RATE_PER_IP_HOUR": "1000000",
             "CLL_DSAR_RATE_PER_ADDRESS_DAY": "1000000",
+            # Likewise the cookie-choice form's per-network limit (sqlmap read its 429s as a
+            # boolean-based injection in the consent form's `next`).
+            "CLL_CONSENT_RECORDS_PER_MINUTE": "1000000",
         }
     )
     # The sign-in and sign-up rate limits (django-allauth's, in the cache) would answer the

@@ -40,9 +40,6 @@ from cll.consent.selectors import (
 )
 from cll.privacy.datamap import Role
 
-# Consent records written per client network (/24 or /48) and minute: a script posting choices
-# in a loop must not flood the evidence ledger, whose writers queue one after another.
-RECORDS_PER_MINUTE = 30
 # The date our GPC support statement last changed (https://privacycg.github.io/gpc-spec/).
 GPC_LAST_UPDATE = "2026-11-25"
 
@@ -65,7 +62,9 @@ def _over_rate(request: HttpRequest) -> bool:
     key = f"consent:rate:{minimised_ip(request)}:{int(time.time() // 60)}"
     cache.add(key, 0, 120)
     try:
-        return cache.incr(key) > RECORDS_PER_MINUTE
+        # settings.CONSENT_RECORDS_PER_MINUTE: the evidence ledger's writers queue one after
+        # another, a script posting choices in a loop must not flood it.
+        return cache.incr(key) > settings.CONSENT_RECORDS_PER_MINUTE
     except ValueError:  # expired between add and incr
         return False
 

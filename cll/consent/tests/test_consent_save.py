@@ -199,10 +199,8 @@ def test_it_records_a_refusal_under_a_signal_without_confirmation(client):
     assert kinds == ["objection", "reject_all", "custom"]
 
 
-def test_it_limits_how_many_choices_one_network_records_per_minute(client, monkeypatch):
-    from cll.consent import views
-
-    monkeypatch.setattr(views, "RECORDS_PER_MINUTE", 3)
+def test_it_limits_how_many_choices_one_network_records_per_minute(client, settings):
+    settings.CONSENT_RECORDS_PER_MINUTE = 3
     statuses = []
     for _ in range(5):
         client.cookies.clear()
