@@ -135,27 +135,34 @@ def production_environment(workdir: Path) -> dict[str, str]:
     return env
 
 
-def manage(env: dict[str, str], *args: str, timeout: float = 600) -> str:
-    """Run ``manage.py`` in the benchmark environment; its output, or HarnessError."""
-    command = [PYTHON, str(REPO / "manage.py"), *args]
+def run(command: list[str], *, cwd: Path, timeout: float, env: dict | None = None) -> str:
+    """Run a command; its standard output, or HarnessError with the end of its output."""
     try:
+        # Fixed argument lists built by the harness, never a shell: nothing untrusted.
         result = subprocess.run(
             command,
-            cwd=REPO,
+            cwd=cwd,
             env=env,
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
         )
+    except FileNotFoundError as exc:
+        raise HarnessError(f"{command[0]} is not installed") from exc
     except subprocess.TimeoutExpired as exc:
-        raise HarnessError(f"manage.py {' '.join(args)} took more than {timeout:.0f} s") from exc
+        raise HarnessError(f"{' '.join(command[:3])} took more than {timeout:.0f} s") from exc
     if result.returncode != 0:
         raise HarnessError(
-            f"manage.py {' '.join(args)} failed (exit {result.returncode}):\n"
+            f"{' '.join(command)} failed (exit {result.returncode}):\n"
             f"{(result.stdout + result.stderr).strip()[-3000:]}"
         )
     return result.stdout
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 600) -> str:
+    """Run ``manage.py`` in the benchmark environment; its output, or HarnessError."""
+    return run([PYTHON, str(REPO / "manage.py"), *args], cwd=REPO, timeout=timeout, env=env)
 
 
 def has_command(env: dict[str, str], name: str) -> bool:

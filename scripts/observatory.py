@@ -83,29 +83,8 @@ def log(message: str) -> None:
     print(f"[observatory] {message}", file=sys.stderr, flush=True)
 
 
-def run(command: list[str], *, cwd: Path, timeout: float, env: dict | None = None) -> str:
-    """Run a command; its standard output, or HarnessError with the end of its output."""
-    try:
-        # Fixed argument lists built in this file, never a shell: nothing untrusted.
-        result = subprocess.run(  # noqa: S603
-            command,
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise HarnessError(f"{command[0]} is not installed") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise HarnessError(f"{' '.join(command[:3])} took more than {timeout:.0f} s") from exc
-    if result.returncode != 0:
-        raise HarnessError(
-            f"{' '.join(command)} failed (exit {result.returncode}):\n"
-            f"{(result.stdout + result.stderr).strip()[-3000:]}"
-        )
-    return result.stdout
+# Running a fixed command, with its failure as HarnessError: bench/pages.py's (dast.py too).
+run = pages.run
 
 
 # -- The scanner ---------------------------------------------------------------------------------

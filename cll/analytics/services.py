@@ -136,11 +136,8 @@ def visitor_salt(*, day: dt.date) -> bytes | None:
     if cached is not None and (cached[1] is None or cached[1] > time.monotonic()):
         return cached[0]
     today = timezone.localdate()
-    for known in list(_salts):
-        if known < today:
-            del _salts[known]
-            _hashes.clear()
-            _keyed.clear()
+    if any(known < today for known in _salts):
+        forget_visitor_hashes()
     if day >= today:
         row, _created = VisitorSalt.objects.get_or_create(
             day=day, defaults={"salt": secrets.token_bytes(32)}
