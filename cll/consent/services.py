@@ -82,29 +82,20 @@ def consent_record(
     unknown = set(categories) - set(registry.OPTIONAL_CATEGORIES)
     if unknown:
         raise ValueError(f"Unknown cookie categories: {sorted(unknown)}.")
-    person = _person(user)
-    with transaction.atomic():
-        audit_record(
-            actor=person,
-            subject=person,
-            action=ACTION,
-            target=f"consent:{consent_id}",
-            route=route,
-            detail={
-                "consent_id": consent_id,
-                "choice": choice,
-                "categories": [c for c in registry.OPTIONAL_CATEGORIES if c in categories],
-                "previous": previous,
-                "banner_version": BANNER_VERSION,
-                "policy_version": policy_version(),
-                "how": how,
-                "network": network,
-                "signal": signal,
-                "overrides_signal": bool(
-                    signal and ({registry.ANALYTICS, registry.ADVERTISING} & set(categories))
-                ),
-            },
-        )
+    _ledger(
+        user,
+        consent_id,
+        route,
+        choice=choice,
+        categories=[c for c in registry.OPTIONAL_CATEGORIES if c in categories],
+        previous=previous,
+        how=how,
+        network=network,
+        signal=signal,
+        overrides_signal=bool(
+            signal and ({registry.ANALYTICS, registry.ADVERTISING} & set(categories))
+        ),
+    )
 
 
 def consent_objection_record(
@@ -114,7 +105,25 @@ def consent_objection_record(
     consent id (the consent cookie remembers it)."""
     if signal not in ("dnt", "gpc"):
         raise ValueError(f"Unknown privacy signal {signal!r}.")
+    _ledger(
+        user,
+        consent_id,
+        route,
+        choice="objection",
+        categories=[],
+        objects_to=[registry.ANALYTICS, registry.ADVERTISING],
+        how=HOW_SIGNAL,
+        network=network,
+        signal=signal,
+    )
+
+
+def _ledger(user, consent_id: str, route: str, **detail) -> None:
+    """One ``consent.cookies`` entry of the evidence ledger: the choice's ``detail`` with the
+    consent id first and the banner and policy versions it was made under."""
     person = _person(user)
+    detail = {"consent_id": consent_id, **detail}
+    detail.update(banner_version=BANNER_VERSION, policy_version=policy_version())
     with transaction.atomic():
         audit_record(
             actor=person,
@@ -122,17 +131,7 @@ def consent_objection_record(
             action=ACTION,
             target=f"consent:{consent_id}",
             route=route,
-            detail={
-                "consent_id": consent_id,
-                "choice": "objection",
-                "categories": [],
-                "objects_to": [registry.ANALYTICS, registry.ADVERTISING],
-                "banner_version": BANNER_VERSION,
-                "policy_version": policy_version(),
-                "how": HOW_SIGNAL,
-                "network": network,
-                "signal": signal,
-            },
+            detail=detail,
         )
 
 
