@@ -16,6 +16,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from cll.lib import env
+from cll.lib.clientip import trusted_networks
 from cll.lib.devkeys import development_secrets
 from cll.lib.keyring import parse_keyring
 
@@ -126,6 +127,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff sessions end when idle and after a fixed lifetime (cll/accounts/middleware.py).
+    "cll.accounts.middleware.StaffSessionTimeoutMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     # Staff pages (the Django admin) require an MFA-authenticated session (cll/accounts/staff.py).
     "cll.accounts.staff.StaffMFAMiddleware",
@@ -441,12 +444,41 @@ CSRF_COOKIE_NAME = "__Host-csrftoken" if _https else "csrftoken"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# Staff sessions (is_staff: a second factor and access to people's data) end after this many
+# minutes without a request and this many hours after signing in, whatever "remember me" said
+# (ASVS 7.3.1/7.3.2, cll/accounts/middleware.py); learners keep SESSION_COOKIE_AGE. A longer
+# idle period than the whole session would mean no idle timeout at all.
+STAFF_SESSION_IDLE_MINUTES = env.integer(
+    "CLL_STAFF_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=8 * 60
+)
+STAFF_SESSION_MAX_HOURS = env.integer("CLL_STAFF_SESSION_MAX_HOURS", 12, minimum=1, maximum=24)
+if STAFF_SESSION_IDLE_MINUTES > STAFF_SESSION_MAX_HOURS * 60:
+    raise env.ConfigError(
+        "CLL_STAFF_SESSION_IDLE_MINUTES must not exceed CLL_STAFF_SESSION_MAX_HOURS (in minutes)."
+    )
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "cll.core.views.csrf_failure"
 SECURE_SSL_REDIRECT = env.boolean("CLL_SSL_REDIRECT", PRODUCTION)
-if env.boolean("CLL_BEHIND_PROXY", False):
+_behind_proxy = env.boolean("CLL_BEHIND_PROXY", False)
+if _behind_proxy:
     # Only trust X-Forwarded-Proto when a reverse proxy we control sets it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated; default
+# none): from one of them, the client is the right-most address of the header that is not a
+# trusted proxy; from anyone else the header is ignored (it is trivially spoofed). Every rate
+# limit and the access log key on the client derived this way (cll/lib/clientip.py). Behind a
+# proxy without it, every visitor would share the proxy's address, and so one rate-limit
+# bucket: production refuses that configuration.
+TRUSTED_PROXIES = tuple(env.strings("CLL_TRUSTED_PROXIES", []))
+try:
+    trusted_networks(TRUSTED_PROXIES)
+except ValueError as exc:
+    raise env.ConfigError(str(exc)) from exc
+if PRODUCTION and _behind_proxy and not TRUSTED_PROXIES:
+    raise env.ConfigError(
+        "CLL_TRUSTED_PROXIES is required with CLL_BEHIND_PROXY: the reverse proxy's address, "
+        "so that rate limits key on each visitor rather than on the proxy"
+    )
 SECURE_HSTS_SECONDS = 31536000 if _https else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 SECURE_HSTS_PRELOAD = _https
@@ -530,11 +562,6 @@ ACCESS_LOG_WRITER = env.boolean("CLL_LOG_WRITER", CLL_ENV != "test")
 # never write the log to the database. A local disk of the web host; the task worker (or the
 # command) must run on that host, under the same account (files are 0600).
 ACCESS_LOG_SPOOL_DIR = Path(env.string("CLL_LOG_SPOOL", str(VAR_DIR / "access-log-spool")))
-# Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated; default
-# none): from one of them, the client is the right-most address of the header that is not a
-# trusted proxy; from anyone else the header is ignored (it is trivially spoofed). Checked
-# when the access-log middleware loads (a malformed entry stops the server from starting).
-ACCESS_LOG_TRUSTED_PROXIES = tuple(env.strings("CLL_TRUSTED_PROXIES", []))
 # Network (ASN organisation) and country of public addresses, from MaxMind DB (.mmdb) files
 # the operator downloads (DB-IP Lite or GeoLite2), read offline by the log ingester
 # (cll/analytics/geoip.py); default none: "unknown". A path that is not a readable MaxMind DB
@@ -588,6 +615,12 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Parental consent requests e-mail an address a visitor types: per client IP and per address.
 ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "parental_consent": "5/h/ip,3/d/key"}
+# Children one guardian may have on file, handed-over ones included (each was an account created
+# from this one), and children added per guardian per hour (profile page and consent link): one
+# account cannot mint child accounts in bulk, nor hand them over to e-mail addresses in bulk
+# (a handover also spends the sign-up limit of the connection, ACCOUNT_RATE_LIMITS["signup"]).
+MAX_CHILDREN_PER_GUARDIAN = env.integer("CLL_MAX_CHILDREN_PER_GUARDIAN", 10, minimum=1, maximum=100)
+ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "child_add": "10/h/user"}
 
 # -- Consent (cll/consent) ---------------------------------------------------------------------
 # A cookie choice is asked again after this many days (CNIL: 6 months); never over 13 months.

@@ -36,7 +36,8 @@ _DKIM = ["CLL_DKIM_DOMAIN", "CLL_DKIM_SELECTOR", "CLL_DKIM_PRIVATE_KEY_FILE"]
 
 
 def load_settings(monkeypatch, env: dict[str, str]) -> dict:
-    for name in [*production_env(Path("/tmp")), "DEBUG", "EMAIL_PORT", "REDIS_URL", *_DKIM]:
+    proxy = ["CLL_BEHIND_PROXY", "CLL_TRUSTED_PROXIES"]
+    for name in [*production_env(Path("/tmp")), "DEBUG", "EMAIL_PORT", "REDIS_URL", *_DKIM, *proxy]:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -105,6 +106,9 @@ def test_it_signs_mail_with_dkim_when_the_three_variables_are_set(monkeypatch, t
         ({"CLL_ENV": "staging"}, "CLL_ENV"),
         ({"CLL_LOG_FLUSH_EVENTS": "10001"}, "CLL_LOG_FLUSH_EVENTS"),
         ({"CLL_LOG_FLUSH_EVENTS": "0"}, "CLL_LOG_FLUSH_EVENTS"),
+        ({"CLL_TRUSTED_PROXIES": "10.0.0.0/33"}, "CLL_TRUSTED_PROXIES"),
+        # Behind a proxy, every visitor would share its address (one rate-limit bucket).
+        ({"CLL_BEHIND_PROXY": "1"}, "CLL_TRUSTED_PROXIES"),
         ({"CLL_DKIM_DOMAIN": "cll.be"}, "CLL_DKIM_SELECTOR"),
         (
             {"CLL_DKIM_DOMAIN": "cll.be", "CLL_DKIM_SELECTOR": "s1"},

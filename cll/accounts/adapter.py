@@ -10,9 +10,11 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from cll.core.outbox import email_queue
+from cll.lib.clientip import request_client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -44,6 +46,15 @@ class AccountAdapter(DefaultAccountAdapter):
                 subject_person=getattr(user, "public_id", None),
                 kind=template_prefix,
             )
+
+    def get_client_ip(self, request) -> str:
+        """The client as ``CLL_TRUSTED_PROXIES`` says to derive it (cll/lib/clientip.py), so
+        that allauth's rate limits (sign-in, sign-up, password reset, parental consent) key on
+        each visitor, not on the reverse proxy; the same address the access log records."""
+        ip = request_client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
 
     def _mail_context(self, email: str, context: dict) -> dict:
         from allauth.core import context as allauth_context

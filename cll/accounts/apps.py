@@ -8,7 +8,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.apps import apps
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import pre_save
+
+        from cll.accounts.middleware import session_signed_in
+
+        # Staff session limits count from the sign-in (cll/accounts/middleware.py).
+        user_logged_in.connect(session_signed_in, dispatch_uid="cll-session-signed-in")
 
         if apps.is_installed("allauth.socialaccount"):
             from allauth.socialaccount.models import SocialAccount

@@ -7,11 +7,11 @@ import re
 
 import phonenumbers
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from cll.accounts.models import CefrLevel
+from cll.lib.formfields import BoundedDateField, BoundedDateInput, today
 
 # Markup and line breaks in names would end up in e-mail headers, invoices and HTML.
 _FORBIDDEN_IN_LINE = re.compile(r"[<>\x00-\x1f\x7f]")
@@ -108,10 +108,16 @@ class ProfileFieldsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Optional: lets your teacher adapt the course to what you need."),
     )
-    birth_date = forms.DateField(
+    birth_date = BoundedDateField(
         label=_("Date of birth"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        earliest=datetime.date(1900, 1, 1),
+        latest=today,
+        widget=BoundedDateInput(attrs={"autocomplete": "bday"}),
+        error_messages={
+            "too_early": _("Please check the year."),
+            "future": _("A date of birth cannot be in the future."),
+        },
         help_text=_(
             "Optional: children under 13 need a parent's permission, and some courses are by age."
         ),
@@ -154,18 +160,6 @@ class ProfileFieldsForm(forms.Form):
 
     def clean_learning_languages(self) -> str:
         return self._clean_line("learning_languages")
-
-    def clean_birth_date(self) -> datetime.date | None:
-        value = self.cleaned_data.get("birth_date")
-        if value is None:
-            return None
-        if value > timezone.localdate():
-            raise forms.ValidationError(
-                _("A date of birth cannot be in the future."), code="future"
-            )
-        if value.year < 1900:
-            raise forms.ValidationError(_("Please check the year."), code="too_old")
-        return value
 
     def clean(self):
         cleaned = super().clean()
@@ -225,6 +219,67 @@ class ProfileForm(ProfileFieldsForm):
     """The profile page's form."""
 
 
+RATE_LIMITED = "ratelimit"
+
+
+class RateLimitedFormMixin:
+    """A form that spends one unit of an allauth rate limit (``ACCOUNT_RATE_LIMITS[action]``,
+    per client IP, user or key) when it validates, and says so with a ``ratelimit`` error that
+    the view answers with 429. The one way forms here throttle: per-IP limits key on allauth's
+    ``get_client_ip``, and keys are hashed in the cache. Without a request, nothing is counted.
+    """
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def rate_limit(self, *, action: str, message, key: str | None = None) -> None:
+        """Spend one unit of ``action``; raise ``message`` as a form error when none is left."""
+        from allauth.core import ratelimit
+
+        if self.request is not None and not ratelimit.consume(self.request, action=action, key=key):
+            raise forms.ValidationError(message, code=RATE_LIMITED)
+
+    @property
+    def rate_limited(self) -> bool:
+        return any(error.code == RATE_LIMITED for error in self.non_field_errors().as_data())
+
+
+class ChildProfileForm(RateLimitedFormMixin, ProfileFieldsForm):
+    """A guardian completes a child's profile (from their profile page or a consent link).
+
+    Each valid submission spends one unit of ``ACCOUNT_RATE_LIMITS["child_add"]`` (per
+    guardian): creating child accounts in bulk is refused with 429 (the service also caps how
+    many children a guardian has, ``settings.MAX_CHILDREN_PER_GUARDIAN``).
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        # Mistyped fields spend nothing: only a submission that would create an account does.
+        if not self.errors:
+            self.rate_limit(
+                action="child_add",
+                message=_(
+                    "You have added too many children in a short time. Please try again later."
+                ),
+            )
+        return cleaned
+
+    def refuse_over_limit(self, limit: int) -> None:
+        """The service refused: the guardian already has ``limit`` children on file."""
+        self.add_error(
+            None,
+            forms.ValidationError(
+                _(
+                    "You have reached the maximum number of children on one account "
+                    "(%(limit)s). Please contact us if you need more."
+                ),
+                code="child_limit",
+                params={"limit": limit},
+            ),
+        )
+
+
 class AccountDeleteForm(forms.Form):
     """Deleting one's account asks for the password (and nothing is undone afterwards)."""
 
@@ -246,7 +301,7 @@ class AccountDeleteForm(forms.Form):
         return password
 
 
-class AccountReactivateForm(forms.Form):
+class AccountReactivateForm(RateLimitedFormMixin, forms.Form):
     """Signing in to an account one deactivated, which switches it back on."""
 
     email = forms.EmailField(
@@ -260,13 +315,8 @@ class AccountReactivateForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.request = request
-
     def clean(self):
         from allauth.account.adapter import get_adapter
-        from allauth.core import ratelimit
 
         from cll.accounts.models import User
 
@@ -274,12 +324,11 @@ class AccountReactivateForm(forms.Form):
         email, password = cleaned.get("email"), cleaned.get("password")
         if email and password:
             # Counted with failed sign-ins (ACCOUNT_RATE_LIMITS["login_failed"]).
-            if self.request is not None and not ratelimit.consume(
-                self.request, action="login_failed", key=f"reactivate:{email.lower()}"
-            ):
-                raise forms.ValidationError(
-                    get_adapter().error_messages["too_many_login_attempts"], code="ratelimit"
-                )
+            self.rate_limit(
+                action="login_failed",
+                key=f"reactivate:{email.lower()}",
+                message=get_adapter().error_messages["too_many_login_attempts"],
+            )
             user = User.objects.filter(
                 email=email.lower(), is_active=False, deactivated_at__isnull=False
             ).first()
@@ -298,7 +347,7 @@ class AccountReactivateForm(forms.Form):
         return _("The e-mail address or the password is not correct.")
 
 
-class ParentEmailForm(forms.Form):
+class ParentEmailForm(RateLimitedFormMixin, forms.Form):
     """All a child under the digital consent age is asked: a parent's e-mail address."""
 
     parent_email = forms.EmailField(
@@ -310,40 +359,30 @@ class ParentEmailForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.request = request
-
     def clean(self):
-        from allauth.core import ratelimit
-
         cleaned = super().clean()
         email = cleaned.get("parent_email")
         # Each request e-mails an address the visitor typed: throttled per client IP and per
-        # address (ACCOUNT_RATE_LIMITS["parental_consent"]; the key is hashed in the cache).
-        if (
-            email
-            and self.request is not None
-            and not ratelimit.consume(
-                self.request, action="parental_consent", key=email.strip().lower()
-            )
-        ):
-            raise forms.ValidationError(
-                _(
+        # address (ACCOUNT_RATE_LIMITS["parental_consent"]).
+        if email:
+            self.rate_limit(
+                action="parental_consent",
+                key=email.strip().lower(),
+                message=_(
                     "Too many requests have been sent for this address or from this "
                     "connection. Please try again later."
                 ),
-                code="ratelimit",
             )
         return cleaned
 
-    @property
-    def rate_limited(self) -> bool:
-        return any(error.code == "ratelimit" for error in self.non_field_errors().as_data())
 
+class HandoverForm(RateLimitedFormMixin, forms.Form):
+    """The child's own e-mail address and password, when they take over their account.
 
-class HandoverForm(forms.Form):
-    """The child's own e-mail address and password, when they take over their account."""
+    A handover gives an account to an address typed here, as a sign-up does: it spends the
+    connection's sign-up limit (``ACCOUNT_RATE_LIMITS["signup"]``, shared with allauth's
+    sign-up page), and is refused with 429 beyond it.
+    """
 
     email = forms.EmailField(
         label=_("Your own e-mail address"),
@@ -388,4 +427,13 @@ class HandoverForm(forms.Form):
                     validate_password(one)
                 except forms.ValidationError as error:
                     self.add_error("password1", error)
+        if not self.errors:
+            self.rate_limit(
+                action="signup",
+                key=cleaned["email"],
+                message=_(
+                    "Too many accounts have been created from this connection. "
+                    "Please try again later."
+                ),
+            )
         return cleaned

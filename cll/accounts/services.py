@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -225,13 +226,22 @@ def parental_consent_requests_purge() -> int:
     return count
 
 
+class ChildLimitReached(Exception):
+    """The guardian already has ``settings.MAX_CHILDREN_PER_GUARDIAN`` children: none added."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"A guardian may have at most {limit} children.")
+        self.limit = limit
+
+
 def child_account_create(*, guardian: User, token: str, data: dict[str, Any]) -> User:
     """The guardian confirms the consent and completes the child's profile.
 
     Creates the child's account (no e-mail address of their own, no password: the guardian
     manages it until the handover), the learner profile, the guardianship and the consent
     entry in the ledger; the request (the parent's address) is deleted and its key shredded.
-    Raises ValueError if the link is unknown, used or expired.
+    Raises ValueError if the link is unknown, used or expired, and ChildLimitReached when the
+    guardian has as many children as allowed (the request is then kept, still usable).
     """
 
     with transaction.atomic():
@@ -249,9 +259,20 @@ def child_account_create(*, guardian: User, token: str, data: dict[str, Any]) ->
 
 def _child_create(*, guardian: User, data: dict[str, Any]) -> User:
     """Inside the caller's transaction: the child's account, profile, guardianship and
-    consent entry (guardian, child, time, policy version) in the ledger."""
+    consent entry (guardian, child, time, policy version) in the ledger.
+
+    A guardian has at most ``settings.MAX_CHILDREN_PER_GUARDIAN`` children, handed-over ones
+    included (each was an account created from this one: otherwise adding and handing over in
+    turn would give accounts to any number of addresses). Raises ChildLimitReached beyond it.
+    """
     import uuid
 
+    # Lock the guardian's row: two additions at once by the same guardian queue here, so both
+    # cannot count the children before either adds one and go past the cap together.
+    User.objects.select_for_update().only("pk").get(pk=guardian.pk)
+    limit = settings.MAX_CHILDREN_PER_GUARDIAN
+    if Guardianship.objects.filter(guardian=guardian).count() >= limit:
+        raise ChildLimitReached(limit)
     child = User.objects.create_user(email=f"child-{uuid.uuid4().hex}@invalid")
     profile = LearnerProfile(user=child, **_clean(data))
     profile.full_clean()
@@ -284,7 +305,10 @@ def _child_create(*, guardian: User, data: dict[str, Any]) -> User:
 
 
 def child_add(*, guardian: User, data: dict[str, Any]) -> User:
-    """A guardian adds a child learner from their profile (their consent is the act itself)."""
+    """A guardian adds a child learner from their profile (their consent is the act itself).
+
+    Raises ChildLimitReached when they have as many children as allowed: nothing is created.
+    """
     with transaction.atomic():
         return _child_create(guardian=guardian, data=data)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from allauth.account.decorators import reauthentication_required
 from allauth.account.views import PasswordChangeView, SignupView
 from django import forms
@@ -19,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from cll.accounts.forms import (
     PROFILE_FIELDS,
     AccountReactivateForm,
+    ChildProfileForm,
     HandoverForm,
     ParentEmailForm,
     ProfileForm,
@@ -31,6 +34,7 @@ from cll.accounts.selectors import (
     profile_history_for,
 )
 from cll.accounts.services import (
+    ChildLimitReached,
     account_deactivate,
     account_delete,
     account_reactivate,
@@ -228,18 +232,39 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
         from django.contrib.auth.views import redirect_to_login
 
         return redirect_to_login(request.get_full_path())
-    form = ProfileForm(request.POST or None)
+    form = ChildProfileForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         try:
-            child_account_create(guardian=request.user, token=token, data=form.profile_data())
+            created = _child_created(
+                form,
+                lambda data: child_account_create(guardian=request.user, token=token, data=data),
+            )
         except ValueError:
             return render(request, "accounts/parental_consent_invalid.html", status=404)
-        messages.success(request, _("Thank you: your child's account has been created."))
-        return redirect("accounts:profile")
+        if created:
+            messages.success(request, _("Thank you: your child's account has been created."))
+            return redirect("accounts:profile")
+    return _child_form_page(request, form)
+
+
+def _child_created(form: ChildProfileForm, create: Callable[[dict], object]) -> bool:
+    # The service refuses a guardian who has as many children as allowed: a form error.
+    try:
+        create(form.profile_data())
+    except ChildLimitReached as refused:
+        form.refuse_over_limit(refused.limit)
+        return False
+    return True
+
+
+def _child_form_page(request: HttpRequest, form: ChildProfileForm) -> HttpResponse:
+    # Throttled (too many children added within the hour): 429, nothing created.
+    status = 429 if form.is_bound and form.rate_limited else 200
     return render(
         request,
         "accounts/parental_consent.html",
         {"form": form, "policy_version": policy_version_current("privacy")},
+        status=status,
     )
 
 
@@ -285,7 +310,7 @@ def child_handover(request: HttpRequest, public_id) -> HttpResponse:
     child = _child_or_404(request, public_id)
     if not child_can_take_over(child):
         raise Http404
-    form = HandoverForm(request.POST or None)
+    form = HandoverForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         guardianship_handover(
             guardian=request.user,
@@ -298,20 +323,23 @@ def child_handover(request: HttpRequest, public_id) -> HttpResponse:
             _("The account now belongs to the learner, who can sign in with their own address."),
         )
         return redirect("accounts:profile")
-    return render(request, "accounts/child_handover.html", {"form": form, "child": child})
+    # Over the connection's sign-up limit: 429, the account is not handed over.
+    status = 429 if form.is_bound and form.rate_limited else 200
+    return render(
+        request, "accounts/child_handover.html", {"form": form, "child": child}, status=status
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def child_add_view(request: HttpRequest) -> HttpResponse:
     """A guardian adds a child learner from their profile, giving their consent."""
-    form = ProfileForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        child_add(guardian=request.user, data=form.profile_data())
+    form = ChildProfileForm(request.POST or None, request=request)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _child_created(form, lambda data: child_add(guardian=request.user, data=data))
+    ):
         messages.success(request, _("Thank you: your child's account has been created."))
         return redirect("accounts:profile")
-    return render(
-        request,
-        "accounts/parental_consent.html",
-        {"form": form, "policy_version": policy_version_current("privacy")},
-    )
+    return _child_form_page(request, form)

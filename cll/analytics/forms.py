@@ -8,6 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cll.lib.formfields import BoundedDateField, today
+
+EARLIEST = dt.date(2020, 1, 1)
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
 
@@ -15,8 +18,9 @@ DEFAULT_RANGE_DAYS = 30
 class DateRangeForm(forms.Form):
     """The dashboard's date range (GET). Both ends are included."""
 
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    # Bounded: the year 9999 overflowed the day arithmetic (a 500); nothing is older than this.
+    start = BoundedDateField(label=_("From"), earliest=EARLIEST, latest=today)
+    end = BoundedDateField(label=_("To"), earliest=EARLIEST, latest=today)
 
     @classmethod
     def default_initial(cls) -> dict[str, dt.date]:

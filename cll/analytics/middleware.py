@@ -19,12 +19,13 @@ from collections.abc import Callable
 from time import perf_counter, time
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
+from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 
-from cll.analytics import parsing
 from cll.analytics.logbuffer import Event, buffer
 from cll.consent.selectors import consent_state
+from cll.core.urlscrub import path_without_secrets
+from cll.lib.clientip import request_client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,8 @@ logger = logging.getLogger(__name__)
 _add = buffer.add
 _new_event = tuple.__new__
 
-# The exit redirect view leaves the destination here for the middleware to record, and the
-# path to log instead of its own (whose token spells the destination: not for the technical log).
+# The exit redirect view leaves the destination here for the middleware to record.
 EXIT_ATTRIBUTE = "analytics_exit_url"
-LOGGED_PATH_ATTRIBUTE = "analytics_logged_path"
 
 
 class AccessLogMiddleware:
@@ -46,10 +45,6 @@ class AccessLogMiddleware:
         self.skipped = tuple(
             prefix for prefix in (settings.STATIC_URL, "/health", "/favicon.ico") if prefix
         )
-        try:
-            self.trusted_proxies = parsing.trusted_networks(settings.ACCESS_LOG_TRUSTED_PROXIES)
-        except ValueError as exc:
-            raise ImproperlyConfigured(str(exc)) from exc
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = perf_counter()
@@ -67,9 +62,7 @@ class AccessLogMiddleware:
             return
         meta = request.META
         get = meta.get
-        ip = get("REMOTE_ADDR", "")
-        if self.trusted_proxies:
-            ip = parsing.client_ip(ip, get("HTTP_X_FORWARDED_FOR", ""), self.trusted_proxies)
+        ip = request_client_ip(request)
         status = response.status_code
         method = request.method or ""
         # Only what can enter the clickstream needs the consent question: page views and exits
@@ -90,7 +83,8 @@ class AccessLogMiddleware:
                 (
                     time(),
                     method[:8],
-                    getattr(request, LOGGED_PATH_ATTRIBUTE, path)[:500],
+                    # Tokens of e-mailed links (and of exit links) never reach the log.
+                    path_without_secrets(path, request.resolver_match)[:500],
                     status,
                     ip[:45],
                     get("HTTP_USER_AGENT", "")[:512],

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import ua_parser
 
 from cll.analytics import geoip
+from cll.core import urlscrub
+from cll.lib import clientip
 
 UNKNOWN = "unknown"
 
@@ -27,13 +29,6 @@ _BOT_PATTERN = re.compile(
     re.IGNORECASE,
 )
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
-# Path segments that would single out a person or a document (UUIDs, long hex, numbers, signed
-# tokens, random ids): aggregates show them as a placeholder. Readable slugs stay.
-_UUID_HEX_OR_NUMBER = re.compile(
-    r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[0-9a-f]{16,}|[0-9]+",
-    re.IGNORECASE,
-)
-_READABLE_SLUG = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -116,87 +111,26 @@ def network_and_country(ip: str) -> tuple[str, str]:
 
 def truncate_ip(ip: str) -> str:
     """An IP address without its host part: IPv4 /24, IPv6 /48; "" when it is not an address."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ""
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+    return clientip.network_of(ip).partition("/")[0]
 
 
 @functools.lru_cache(maxsize=8192)
 def clean_referrer(referrer: str, own_hosts: frozenset[str]) -> tuple[str, str]:
-    """(referrer without query or fragment, its host unless it is one of ours)."""
-    try:
-        parts = urlsplit(referrer[:2000])
-        host = (parts.hostname or "")[:255]
-    except ValueError:
+    """(referrer as logs keep it — ``urlscrub.referrer_without_secrets`` —, its host unless it
+    is one of ours)."""
+    cleaned = urlscrub.referrer_without_secrets(referrer, own_hosts)
+    if not cleaned:
         return "", ""
-    if parts.scheme not in ("http", "https") or not host:
-        return "", ""
-    cleaned = f"{parts.scheme}://{parts.netloc}{parts.path}"[:500]
-    return cleaned, "" if host in own_hosts else host
+    host = urlsplit(cleaned).hostname or ""
+    return cleaned[:500], "" if host in own_hosts else host
 
 
 @functools.lru_cache(maxsize=16384)
 def normalise_path(path: str) -> str:
-    """A path as aggregates show it: identifiers replaced by ``<id>``, exit tokens dropped.
+    """A path as aggregates show it: identifiers replaced by ``<id>``.
 
     Aggregates are for Marketing, who must never see anything that singles out a person: a
-    request's public id or a token in a URL would.
+    request's public id or a token in a URL would. (The log itself already holds no secret:
+    ``cll.core.urlscrub``.)
     """
-    segments = path.split("/")
-    for index, segment in enumerate(segments):
-        if segment and (
-            len(segment) > 60
-            or _UUID_HEX_OR_NUMBER.fullmatch(segment)
-            or not _READABLE_SLUG.fullmatch(segment)
-        ):
-            segments[index] = "<id>"
-    return "/".join(segments)[:300]
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def trusted_networks(entries: tuple[str, ...] | list[str]) -> tuple[Network, ...]:
-    """The networks of ``CLL_TRUSTED_PROXIES`` entries (addresses or CIDRs); ValueError names
-    a malformed one."""
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError as exc:
-            raise ValueError(
-                f"CLL_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
-            ) from exc
-    return tuple(networks)
-
-
-def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return False
-    return any(ip in network for network in trusted if network.version == ip.version)
-
-
-def client_ip(remote_addr: str, forwarded_for: str, trusted: tuple[Network, ...]) -> str:
-    """The client's address: ``REMOTE_ADDR``, unless that peer is a trusted proxy, in which case
-    the right-most address of ``X-Forwarded-For`` that is not itself a trusted proxy (the left
-    part of the header is whatever the client wrote: never believed). A trusted peer without a
-    usable header stays the client. Not memoised: raw addresses are not kept in memory beyond
-    the request (and the default, no trusted proxy, returns at once)."""
-    if not trusted or not forwarded_for or not _is_trusted(remote_addr, trusted):
-        return remote_addr
-    for hop in reversed(forwarded_for[:1000].split(",")):
-        hop = hop.strip()
-        if not hop:
-            continue
-        if not _is_trusted(hop, trusted):
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                # Garbage where an address should be: stop believing the chain here.
-                return remote_addr
-    return remote_addr
+    return urlscrub.readable_segments(path)[:300]

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
+from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
@@ -38,6 +39,7 @@ from cll.analytics.models import (
     DailyAggregate,
     VisitorSalt,
 )
+from cll.core import urlscrub
 
 D = DailyAggregate.Dimension
 logger = logging.getLogger(__name__)
@@ -190,12 +192,6 @@ def forget_visitor_hashes() -> None:
             del _salts[day]
     _hashes.clear()
     _keyed.clear()
-
-
-def _own_hosts() -> frozenset[str]:
-    hosts = {urlsplit(settings.SITE_URL).hostname or ""}
-    hosts.update(host.lstrip(".") for host in settings.ALLOWED_HOSTS if host != "*")
-    return frozenset(hosts)
 
 
 def _no_nul(value: str) -> str:
@@ -394,7 +390,7 @@ def access_batch_ingest(*, batch: Batch) -> int:
     if batch.size > logstore.BLOCK_EVENTS:
         # Its tables could be too big for the blocks' 16-bit index columns.
         raise ValueError(f"a batch holds at most {logstore.BLOCK_EVENTS} events")
-    own_hosts = _own_hosts()
+    own_hosts = urlscrub.own_hosts()
     blocks = []
     for day, events in _by_day(batch).items():
         blocks.append(_block(day, events, own_hosts))
@@ -662,3 +658,65 @@ def log_rows(*, day: dt.date | None = None) -> list[logstore.LogRow]:
     for block in blocks:
         rows.extend(logstore.rows(block))
     return rows
+
+
+# -- Scrubbing a log written before secrets were kept out of it --------------------------------
+
+_PATH_DIMENSIONS = (D.PAGE, D.ENTRY, D.EXIT, D.PATH)
+
+
+def _aggregate_key_scrubbed(dimension: str, key: str) -> str:
+    # A 3-page path is three normalised paths joined by arrows.
+    parts = key.split(" → ") if dimension == D.PATH else [key]
+    clean = (parsing.normalise_path(urlscrub.path_without_secrets(part)) for part in parts)
+    return " → ".join(clean)[:KEY_LENGTH]
+
+
+def access_log_scrub() -> tuple[int, int]:
+    """Remove from the stored log what the log no longer keeps (cll/core/urlscrub.py): the
+    secret segments of paths and of our own referrers, the paths of other sites' referrers.
+    Returns (blocks rewritten, aggregates rewritten). Idempotent: a clean log is left as it is.
+
+    Blocks are rewritten in place (their tables only: the columns point at the same entries)
+    and their days aggregated again; aggregates of days whose blocks are gone are scrubbed key
+    by key, counts of keys that become equal added up.
+    """
+    own_hosts = urlscrub.own_hosts()
+    days: set[dt.date] = set()
+    blocks = 0
+    for block_id, day, data in AccessLogBlock.objects.values_list("id", "day", "data").iterator(
+        chunk_size=50
+    ):
+        header, columns = logstore.unpack(data)
+        paths = [_clean_path(urlscrub.path_without_secrets(path)) for path in header["paths"]]
+        referrers = [
+            _referrer_entry(page, own_hosts) if page else ["", ""]
+            for page, _host in header["referrers"]
+        ]
+        if paths == header["paths"] and referrers == header["referrers"]:
+            continue
+        header.update(paths=paths, referrers=referrers)
+        names = [name for name, _code in logstore.DATA_COLUMNS]
+        packed = logstore.pack(header, logstore.DATA_COLUMNS, [columns[name] for name in names])
+        AccessLogBlock.objects.filter(id=block_id).update(data=packed)
+        days.add(day)
+        blocks += 1
+    for day in sorted(days):
+        aggregates_compute(day=day)
+    aggregates = 0
+    rows = DailyAggregate.objects.filter(dimension__in=_PATH_DIMENSIONS).exclude(day__in=days)
+    for row_id, day, dimension, key, count in rows.values_list(
+        "id", "day", "dimension", "key", "count"
+    ).iterator(chunk_size=1000):
+        clean = _aggregate_key_scrubbed(dimension, key)
+        if clean == key:
+            continue
+        with transaction.atomic():
+            DailyAggregate.objects.filter(id=row_id).delete()
+            merged, created = DailyAggregate.objects.get_or_create(
+                day=day, dimension=dimension, key=clean, defaults={"count": count}
+            )
+            if not created:
+                DailyAggregate.objects.filter(id=merged.id).update(count=F("count") + count)
+        aggregates += 1
+    return blocks, aggregates

@@ -45,6 +45,7 @@ from cll.analytics import logstore
 from cll.analytics.logbuffer import TABLE_FIELDS, Batch, Event, Table
 from cll.analytics.logstore import BLOCK_EVENTS
 from cll.analytics.models import LogSegment
+from cll.core import urlscrub
 
 logger = logging.getLogger(__name__)
 
@@ -128,11 +129,16 @@ def _serialised(events: Sequence[Event]) -> bytes:
     """The spool file of ``events`` (at most BLOCK_EVENTS): ``Batch.of`` and the arrays are
     built in C, JSON only holds each distinct text value once."""
     batch = Batch.of(events)
+    tables = {name: getattr(batch, name).values for name in sorted(TABLE_FIELDS)}
+    # Referrers may be pages of ours with a token in their path, or anybody's URL: reduced
+    # before they touch the disk (paths were reduced by the middleware), once per value.
+    own_hosts = urlscrub.own_hosts()
+    tables["referrers"] = [
+        urlscrub.referrer_without_secrets(value, own_hosts) if value else ""
+        for value in tables["referrers"]
+    ]
     return logstore.encode(
-        {
-            "rows": batch.size,
-            "tables": {name: getattr(batch, name).values for name in sorted(TABLE_FIELDS)},
-        },
+        {"rows": batch.size, "tables": tables},
         SPOOL_COLUMNS,
         [column.index if isinstance(column, Table) else column for column in batch],
     )

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_safe
 from cll.accounts.staff import staff_role_required
 from cll.analytics import charts, selectors
 from cll.analytics.forms import DateRangeForm
-from cll.analytics.middleware import EXIT_ATTRIBUTE, LOGGED_PATH_ATTRIBUTE
+from cll.analytics.middleware import EXIT_ATTRIBUTE
 from cll.analytics.models import DailyAggregate
 from cll.analytics.services import outbound_destination
 from cll.privacy.datamap import Role
@@ -40,8 +40,6 @@ def exit_redirect(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     # Recorded by the access-log middleware, in the clickstream only when the visitor allows it.
     setattr(request, EXIT_ATTRIBUTE, url)
-    # The technical log keeps "/<lang>/go/" only: the token would tell where everyone went.
-    setattr(request, LOGGED_PATH_ATTRIBUTE, request.path[: request.path.index("/go/") + 4])
     response = HttpResponseRedirect(url)
     response["X-Robots-Tag"] = "noindex"
     add_never_cache_headers(response)

@@ -13,7 +13,6 @@ The consent cookie is strictly necessary (it stores the choice) and signed with
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from dataclasses import dataclass, field
 
@@ -24,6 +23,7 @@ from django.core.signals import setting_changed
 from django.http import HttpRequest
 
 from cll.consent import registry
+from cll.lib.clientip import network_of, request_client_ip
 
 # Bump when the banner's wording or categories change: every visitor is asked again.
 BANNER_VERSION = "2026-11-25"
@@ -170,14 +170,7 @@ def _state_from(request: HttpRequest) -> ConsentState:
 
 def minimised_ip(request: HttpRequest) -> str:
     """The client's network, not its address: IPv4 /24, IPv6 /48 ("" when unparsable)."""
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return ""
-    if address.version == 6 and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    return network_of(request_client_ip(request))
 
 
 # -- Third-party tags ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -38,6 +38,7 @@ from cll.consent.selectors import (
     max_age_seconds,
     minimised_ip,
 )
+from cll.lib.urls import safe_next
 from cll.privacy.datamap import Role
 
 # The date our GPC support statement last changed (https://privacycg.github.io/gpc-spec/).
@@ -67,14 +68,6 @@ def _over_rate(request: HttpRequest) -> bool:
         return cache.incr(key) > settings.CONSENT_RECORDS_PER_MINUTE
     except ValueError:  # expired between add and incr
         return False
-
-
-def _safe_next(request: HttpRequest, url: str) -> str:
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return reverse("content:home")
 
 
 def _set_consent_cookie(
@@ -134,7 +127,7 @@ def consent_save(request: HttpRequest) -> HttpResponse:
     state = consent_state(request)
     categories = form.chosen_categories()
     action = form.cleaned_data["action"]
-    next_url = _safe_next(request, form.cleaned_data["next"])
+    next_url = safe_next(request, form.cleaned_data["next"], reverse("content:home"))
     conflicting = {registry.ANALYTICS, registry.ADVERTISING} & set(categories)
     if state.signal and conflicting and not form.cleaned_data["confirm"]:
         # Art. 21(5): the browser objects; an explicit acceptance must be confirmed first.
@@ -165,7 +158,7 @@ def consent_save(request: HttpRequest) -> HttpResponse:
         signal=state.signal,
         route=route,
     )
-    response = redirect(next_url)
+    response = HttpResponseRedirect(next_url)
     _set_consent_cookie(response, consent_id=consent_id, categories=categories, objection=objection)
     _expire_refused_cookies(request, response, categories)
     return response

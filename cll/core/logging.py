@@ -6,7 +6,9 @@ cannot leak personal data into log storage (which has its own, longer, retention
 formatter scrubs again, so a handler configured without the filter still leaks nothing.
 
 The patterns leave alone what logs legitimately carry: UUIDs (public ids), ISO dates and
-times, durations and counts.
+times, durations and counts. A record about a request (Django's "Not Found: /path", "Forbidden",
+"Internal Server Error") names its path without the secrets e-mailed links carry in it
+(``cll.core.urlscrub``), and never its query string.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 import logging
 import re
 from datetime import UTC, datetime
+
+from cll.core.urlscrub import path_without_secrets
 
 _HEX4 = r"[0-9A-Fa-f]{1,4}"
 _PATTERNS = [
@@ -46,17 +50,34 @@ def scrub(text: str) -> str:
     return text
 
 
+def _request_path_scrubbed(message: str, record: logging.LogRecord) -> str:
+    request = getattr(record, "request", None)
+    path = getattr(request, "path", None)
+    if not isinstance(path, str) or not path or path not in message:
+        return message
+    clean = path_without_secrets(path, getattr(request, "resolver_match", None))
+    full = request.get_full_path() if hasattr(request, "get_full_path") else path
+    if full != path:
+        message = message.replace(full, clean)
+    return message.replace(path, clean)
+
+
+def scrubbed_message(record: logging.LogRecord) -> str:
+    """The record's message without personal data nor the secrets of its request's path."""
+    try:
+        message = record.getMessage()
+    except Exception:
+        # A malformed call (wrong number of %-arguments) must not hide the event, nor print
+        # its raw arguments.
+        message = f"{record.msg} [unformattable arguments]"
+    return scrub(_request_path_scrubbed(str(message), record))
+
+
 class ScrubPersonalData(logging.Filter):
     """Replace the record's message by its scrubbed rendering (arguments included)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:
-            # A malformed call (wrong number of %-arguments) must not hide the event, nor
-            # print its raw arguments.
-            message = f"{record.msg} [unformattable arguments]"
-        record.msg = scrub(str(message))
+        record.msg = scrubbed_message(record)
         record.args = None
         return True
 
@@ -70,7 +91,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": scrub(record.getMessage()),
+            "message": scrubbed_message(record),
         }
         for key, value in vars(record).items():
             if key not in self._STANDARD and not key.startswith("_") and key != "request":

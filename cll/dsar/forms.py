@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cll.dsar.models import DataSubjectRequest
+from cll.lib.formfields import BoundedDateField, today
+
+# The GDPR applies from this day: no request under it was received before.
+GDPR_APPLIES_FROM = datetime.date(2018, 5, 25)
 
 
 class RequestForm(forms.Form):
@@ -44,10 +49,11 @@ class StaffRequestForm(RequestForm):
             (DataSubjectRequest.Channel.POST, DataSubjectRequest.Channel.POST.label),
         ],
     )
-    received_on = forms.DateField(
+    received_on = BoundedDateField(
         label=_("Received on"),
         help_text=_("The day the request reached us: the deadline runs from it."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        earliest=GDPR_APPLIES_FROM,
+        latest=today,
     )
     language = forms.ChoiceField(label=_("Language of the person"), choices=settings.LANGUAGES)
     identity_verified = forms.BooleanField(
@@ -64,12 +70,6 @@ class StaffRequestForm(RequestForm):
         self.fields["email"].label = _("E-mail address of the person")
         self.fields["email"].help_text = ""
         self.fields["type"].label = _("Type of request")
-
-    def clean_received_on(self):
-        day = self.cleaned_data["received_on"]
-        if day > timezone.localdate():
-            raise forms.ValidationError(_("The date cannot be in the future."))
-        return day
 
 
 class ExtendForm(forms.Form):

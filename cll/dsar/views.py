@@ -15,13 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cll.dsar import services
 from cll.dsar.forms import RequestForm
 from cll.dsar.services import LinkState
-
-
-def _client_ip(request: HttpRequest) -> str:
-    from allauth.account.adapter import get_adapter
-
-    # The same notion of "client IP" (trusted proxies included) as allauth's own rate limits.
-    return get_adapter().get_client_ip(request)
+from cll.lib.clientip import request_client_ip
 
 
 @never_cache
@@ -34,7 +28,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     form = RequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if not services.request_rate_allows(ip=_client_ip(request), email=data["email"]):
+        if not services.request_rate_allows(ip=request_client_ip(request), email=data["email"]):
             form.add_error(
                 None,
                 _("Too many requests in a short time. Please try again later."),

@@ -9,5 +9,6 @@ app_name = "policies"
 urlpatterns = [
     path("respond/<uuid:public_id>/", views.respond, name="respond"),
     path("choices/", views.choices, name="choices"),
-    path("<str:kind>/<str:version>/", views.version_detail, name="version_detail"),
+    # Versions are public texts: kept in logs (cll/core/urlscrub.py).
+    path("<slug:kind>/<public:version>/", views.version_detail, name="version_detail"),
 ]

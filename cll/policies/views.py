@@ -8,15 +8,15 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cll.core.pagecache import public_page
+from cll.lib.urls import safe_next
 from cll.policies import selectors, services
 from cll.policies.forms import PolicyAcceptForm, PurposeChoiceForm
 from cll.policies.models import PolicyKind, PolicyVersion
@@ -90,16 +90,6 @@ def version_detail(request: HttpRequest, kind: str, version: str) -> HttpRespons
     return render(request, TEMPLATES[kind], policy_page_context(found))
 
 
-def _back(request: HttpRequest, version: PolicyVersion) -> str:
-    """Back to the page the notice was on (same site only), else the version's own page."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return version.get_absolute_url()
-
-
 @login_required
 @require_POST
 def respond(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
@@ -107,12 +97,14 @@ def respond(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     version = PolicyVersion.objects.filter(public_id=public_id, published_at__isnull=False).first()
     if version is None or not version.material:
         raise Http404
+    # Back to the page the notice was on (this site only), else the version's own page.
+    back = safe_next(request, request.POST.get("next", ""), version.get_absolute_url())
     action = request.POST.get("action")
     if action == "accept":
         form = PolicyAcceptForm(request.POST, version=version)
         if not form.is_valid():
             messages.error(request, _("That choice is not available."))
-            return redirect(_back(request, version))
+            return HttpResponseRedirect(back)
         services.policy_accept(
             user=request.user, version=version, purposes=form.cleaned_data["purposes"]
         )
@@ -128,7 +120,7 @@ def respond(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
     else:
         raise Http404
-    return redirect(_back(request, version))
+    return HttpResponseRedirect(back)
 
 
 @login_required

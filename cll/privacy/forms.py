@@ -2,22 +2,50 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from cll.lib.formfields import BoundedDateTimeField, now
 from cll.privacy.datamap import Category
 from cll.privacy.models import Breach, BreachNotice
 from cll.privacy.services import BREACH_FIELDS
 
-_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+def _register_start() -> datetime.datetime:
+    # The register keeps a breach for this long after its detection (privacy.py): an older one
+    # would be pruned the same night.
+    return timezone.now() - timedelta(days=settings.BREACH_REGISTER_DAYS)
+
+
+def _breach_moment(name: str, **kwargs) -> BoundedDateTimeField:
+    """A date-time of the register: within its retention period, never in the future."""
+    model_field = Breach._meta.get_field(name)
+    return BoundedDateTimeField(
+        label=capfirst(model_field.verbose_name),
+        required=not model_field.blank,
+        earliest=_register_start,
+        latest=now,
+        **kwargs,
+    )
 
 
 class BreachForm(forms.ModelForm):
+    detected_at = _breach_moment(
+        "detected_at",
+        error_messages={"future": _("A breach cannot be detected in the future.")},
+    )
+    authority_notified_at = _breach_moment(
+        "authority_notified_at",
+        help_text=_("Within 72 hours of detection where feasible (GDPR Art. 33(1))."),
+    )
     data_categories = forms.MultipleChoiceField(
         label=_("Categories of personal data"),
         choices=[(value, label) for value, label in Category.choices if value != Category.NONE],
@@ -29,8 +57,6 @@ class BreachForm(forms.ModelForm):
         model = Breach
         fields = BREACH_FIELDS
         widgets = {
-            "detected_at": _DATETIME,
-            "authority_notified_at": _DATETIME,
             "nature": forms.Textarea(attrs={"rows": 4}),
             "consequences": forms.Textarea(attrs={"rows": 3}),
             "measures": forms.Textarea(attrs={"rows": 3}),
@@ -42,17 +68,8 @@ class BreachForm(forms.ModelForm):
                 "What happened: loss of confidentiality, integrity or availability, how and "
                 "since when. Name no one here unless needed."
             ),
-            "authority_notified_at": _(
-                "Within 72 hours of detection where feasible (GDPR Art. 33(1))."
-            ),
             "late_reason": _("Required when the authority was notified after 72 hours."),
         }
-
-    def clean_detected_at(self):
-        detected_at = self.cleaned_data["detected_at"]
-        if detected_at > timezone.now():
-            raise forms.ValidationError(_("A breach cannot be detected in the future."))
-        return detected_at
 
     def clean(self):
         cleaned = super().clean()

@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
 from django.urls import reverse
 
+from cll.accounts.tests.helpers import current_code, verified, with_totp
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-def _verified(user):
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
-
-
-def _with_totp(user) -> str:
-    secret = generate_totp_secret()
-    TOTP.activate(user, secret)
-    return secret
-
-
-def _current_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
 def _password_login(client, user):
@@ -38,7 +16,7 @@ def _password_login(client, user):
 
 
 def test_it_sends_a_staff_member_without_mfa_to_the_mfa_setup(client, dora):
-    _verified(dora)
+    verified(dora)
     _password_login(client, dora)
     response = client.get("/admin/")
     assert response.status_code == 302
@@ -51,25 +29,25 @@ def test_it_sends_a_staff_member_without_mfa_to_the_mfa_setup(client, dora):
 
 
 def test_it_opens_the_admin_after_password_and_totp(client, dora):
-    _verified(dora)
-    secret = _with_totp(dora)
+    verified(dora)
+    secret = with_totp(dora)
     response = _password_login(client, dora)
     assert response["Location"] == reverse("mfa_authenticate")
     # Half signed in: the admin is still closed.
     assert client.get("/admin/").status_code == 302
-    response = client.post(reverse("mfa_authenticate"), {"code": _current_code(secret)})
+    response = client.post(reverse("mfa_authenticate"), {"code": current_code(secret)})
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
 
 
 def test_it_asks_for_the_second_factor_when_the_session_did_not_use_it(client, dora):
-    secret = _with_totp(dora)
+    secret = with_totp(dora)
     # A session signed in without the second factor (e.g. MFA set up after signing in).
     client.force_login(dora)
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("mfa_reauthenticate"))
-    response = client.post(response["Location"], {"code": _current_code(secret)})
+    response = client.post(response["Location"], {"code": current_code(secret)})
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
 
@@ -81,7 +59,7 @@ def test_it_sends_the_admin_login_to_allauth(client):
 
 
 def test_it_does_not_force_mfa_on_a_learner(client, alice):
-    _verified(alice)
+    verified(alice)
     _password_login(client, alice)
     assert client.get(reverse("accounts:profile")).status_code == 200
     # The admin refuses a learner; it never sends them to set up MFA.
@@ -95,13 +73,13 @@ def test_it_stores_the_totp_secret_encrypted_with_the_persons_key(client, dora):
 
     from cll.lib import crypto
 
-    _verified(dora)
+    verified(dora)
     _password_login(client, dora)
     response = client.get(reverse("mfa_activate_totp"))
     client.post(response["Location"], {"password": PASSWORD})
     page = client.get(reverse("mfa_activate_totp"))
     secret = page.context["form"].secret
-    response = client.post(reverse("mfa_activate_totp"), {"code": _current_code(secret)})
+    response = client.post(reverse("mfa_activate_totp"), {"code": current_code(secret)})
     assert response.status_code == 302
     stored = Authenticator.objects.get(user=dora, type=Authenticator.Type.TOTP).data["secret"]
     assert secret not in stored
@@ -110,7 +88,7 @@ def test_it_stores_the_totp_secret_encrypted_with_the_persons_key(client, dora):
     # And the second factor works at the next sign-in.
     client.post(reverse("account_logout"))
     _password_login(client, dora)
-    client.post(reverse("mfa_authenticate"), {"code": _current_code(secret)})
+    client.post(reverse("mfa_authenticate"), {"code": current_code(secret)})
     assert client.get("/admin/").status_code == 200
 
 

@@ -122,6 +122,19 @@ def test_it_validates_the_date_range_with_translated_errors(client, mark):
     assert client.get(url("export", start="x", end="y")).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("start", "end"), [("9999-12-30", "9999-12-31"), ("0001-01-01", "0001-01-02")]
+)
+def test_it_refuses_dates_out_of_range_with_a_message(client, mark, start, end):
+    staff_login(client, mark)
+    with translation.override("fr"):
+        path = reverse("analytics_staff:dashboard")
+    response = client.get(f"{path}?start={start}&end={end}")
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert client.get(url("export", start=start, end=end)).status_code == 400
+
+
 def test_it_exports_the_aggregates_as_csv(client, mark, logged_day):
     staff_login(client, mark)
     response = client.get(url("export", **RANGE))
