@@ -56,6 +56,9 @@ def session_signed_in(sender, request: HttpRequest | None = None, user=None, **k
         return
     session[SIGNED_IN_KEY] = int(time.time())
     session.pop(LAST_SEEN_KEY, None)
+    # A sign-in within a session (login() keeps its data) starts a new lifetime: the deadline
+    # of the previous one must not end this one (the middleware sets the staff deadline).
+    session.set_expiry(None)
 
 
 def _deadline(signed_in: int) -> str:
