@@ -67,36 +67,3 @@ class StaffMFAMiddleware:
             if response is not None:
                 return response
         return self.get_response(request)
-
-
-def staff_role_required(*roles: str) -> Callable:
-    """Decorate a staff view: signed-in active staff holding one of ``roles`` only, else 403.
-
-    Anonymous visitors go to the sign-in page. The roles are kept on the view
-    (``view.staff_roles``) so the role x URL test matrix can read who is entitled to every staff
-    URL from the URLconf itself. Responses are never cached.
-    """
-    from functools import wraps
-
-    from django.contrib.auth.decorators import login_required
-    from django.core.exceptions import PermissionDenied
-    from django.views.decorators.cache import never_cache
-
-    from cll.accounts.staff_selectors import staff_roles_of
-
-    allowed = frozenset(roles)
-    if not allowed:
-        raise ValueError("staff_role_required needs at least one role.")
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not staff_roles_of(request.user) & allowed:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        guarded = never_cache(login_required(wrapped))
-        guarded.staff_roles = allowed
-        return guarded
-
-    return decorator

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from cll.accounts.models import LearnerProfile, User
+from cll.core.roles import staff_roles_of
 from cll.privacy import datamap
 from cll.privacy.datamap import Role
 from cll.privacy.services import audit_record
@@ -71,14 +72,6 @@ class LearnerView:
     @property
     def field_names(self) -> list[str]:
         return [field.name for field in self.fields]
-
-
-def staff_roles_of(user: User | AnonymousUser) -> set[str]:
-    """The staff roles (group names) an active staff account holds; empty for anyone else."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
-        return set()
-    names = user.groups.filter(name__in=Role.STAFF_ROLES).values_list("name", flat=True)
-    return set(names)
 
 
 def _roles(user_or_roles: User | AnonymousUser | Iterable[str]) -> set[str]:

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from cll.accounts import staff_selectors
-from cll.accounts.staff import staff_role_required
+from cll.core.roles import staff_role_required
 
 LEARNER_PAGE_ROLES = staff_selectors.learner_page_roles()
 

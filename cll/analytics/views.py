@@ -17,12 +17,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from cll.accounts.staff import staff_role_required
 from cll.analytics import charts, selectors
 from cll.analytics.forms import DateRangeForm
 from cll.analytics.middleware import EXIT_ATTRIBUTE
 from cll.analytics.models import DailyAggregate
 from cll.analytics.services import outbound_destination
+from cll.core.roles import staff_role_required
 from cll.privacy.datamap import Role
 
 D = DailyAggregate.Dimension

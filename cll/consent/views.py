@@ -25,8 +25,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from cll.accounts.staff import staff_role_required
-from cll.accounts.staff_selectors import staff_roles_of
 from cll.consent import registry, services
 from cll.consent.forms import ConsentForm, TagConfigurationForm
 from cll.consent.models import TagConfiguration
@@ -38,6 +36,7 @@ from cll.consent.selectors import (
     max_age_seconds,
     minimised_ip,
 )
+from cll.core.roles import acting_role, staff_role_required
 from cll.lib.urls import safe_next
 from cll.privacy.datamap import Role
 
@@ -285,8 +284,7 @@ def tags_edit(request: HttpRequest) -> HttpResponse:
     config = TagConfiguration.objects.filter(pk=1).first() or TagConfiguration(pk=1)
     form = TagConfigurationForm(request.POST or None, instance=config)
     if request.method == "POST" and form.is_valid():
-        roles = staff_roles_of(request.user)
-        role = Role.ADMINISTRATOR if Role.ADMINISTRATOR in roles else Role.MARKETING
+        role = acting_role(request.user, Role.ADMINISTRATOR, Role.MARKETING)
         services.tag_configuration_update(
             actor=request.user,
             role=role,

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
-from cll.accounts.staff_selectors import staff_roles_of
+from cll.core.roles import staff_roles_of
 from cll.dsar.models import DataSubjectRequest
 from cll.dsar.services import QUEUE_ROLES, request_audit
 from cll.privacy import datamap

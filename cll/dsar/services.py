@@ -38,11 +38,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from cll.core.roles import Role, acting_role
 from cll.dsar import deadlines
 from cll.dsar.models import EMAIL_INDEX_PURPOSE, DataSubjectRequest
 from cll.lib.crypto import blind_index
 from cll.privacy import datamap
-from cll.privacy.datamap import Role
 from cll.privacy.services import audit_record
 
 Type = DataSubjectRequest.Type
@@ -75,25 +75,13 @@ def _subject(request: DataSubjectRequest):
     return request.account.public_id if request.account_id else request.public_id
 
 
-def _role(actor) -> str:
-    if actor is None:
-        return ""
-    from cll.accounts.staff_selectors import staff_roles_of
-
-    roles = staff_roles_of(actor)
-    for role in QUEUE_ROLES:
-        if role in roles:
-            return role
-    return ""
-
-
 def request_audit(
     request: DataSubjectRequest, action: str, *, actor=None, subject=None, fields=(), **detail
 ) -> None:
     """One ledger entry about ``request``: ids, the type and ``detail`` (ids and codes only)."""
     audit_record(
         actor=actor,
-        role=_role(actor),
+        role=acting_role(actor, *QUEUE_ROLES),
         subject=subject or _subject(request),
         action=action,
         target=request,

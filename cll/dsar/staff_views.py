@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cll.accounts.staff import staff_role_required
+from cll.core.roles import staff_role_required
 from cll.dsar import selectors, services
 from cll.dsar.forms import CompleteForm, ExtendForm, FulfilForm, RejectForm, StaffRequestForm
 from cll.dsar.models import DataSubjectRequest

@@ -13,8 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cll.accounts.staff import staff_role_required
-from cll.accounts.staff_selectors import staff_roles_of
+from cll.core.roles import acting_role, staff_role_required
 from cll.policies import selectors, services
 from cll.policies.forms import PolicyVersionForm
 from cll.policies.models import POLICY_LANGUAGES, PolicyKind, PolicyVersion
@@ -22,11 +21,6 @@ from cll.policies.views import TEMPLATES, policy_page_context
 from cll.privacy.datamap import Role
 
 POLICY_ROLES = (Role.PRIVACY_OFFICER, Role.ADMINISTRATOR)
-
-
-def _role(user) -> str:
-    roles = staff_roles_of(user)
-    return next(role for role in POLICY_ROLES if role in roles)
 
 
 @staff_role_required(*POLICY_ROLES)
@@ -63,7 +57,7 @@ def _save(request: HttpRequest, draft: PolicyVersion | None) -> HttpResponse:
             status=400,
         )
     data = form.cleaned_data
-    role = _role(request.user)
+    role = acting_role(request.user, *POLICY_ROLES)
     # Nothing half-saved: the draft's new text and its publication commit together.
     with transaction.atomic():
         draft = services.policy_version_draft_save(

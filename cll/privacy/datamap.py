@@ -31,6 +31,8 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from cll.core.roles import Role
+
 # Rows that hold personal data which no query can tie to a person id (see module docstring).
 UNLINKED = "unlinked"
 
@@ -62,29 +64,6 @@ class Erasure(models.TextChoices):
     ANONYMISE = "anonymise", _("Anonymised")
     LEGAL_HOLD = "legal_hold", _("Kept under legal hold, detached from the person")
     KEEP = "keep", _("Kept (not personal data)")
-
-
-class Role:
-    """Who may read a field. Staff roles are the Django groups created by accounts' migration."""
-
-    SELF = "self"
-    GUARDIAN = "guardian"
-    ADMINISTRATOR = "Administrator"
-    PRIVACY_OFFICER = "Privacy officer"
-    BILLING = "Billing"
-    CUSTOMER_SERVICE = "Customer service"
-    TEACHER = "Teacher"
-    MARKETING = "Marketing"
-    MODERATOR = "Community moderator"
-    STAFF_ROLES = (
-        ADMINISTRATOR,
-        PRIVACY_OFFICER,
-        BILLING,
-        CUSTOMER_SERVICE,
-        TEACHER,
-        MARKETING,
-        MODERATOR,
-    )
 
 
 @dataclass(frozen=True)

@@ -19,20 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cll.accounts.staff import staff_role_required
-from cll.accounts.staff_selectors import staff_roles_of
+from cll.core.roles import acting_role, staff_role_required
 from cll.privacy import ropa, selectors, services
 from cll.privacy.datamap import Role
 from cll.privacy.forms import BreachForm, BreachNoticeForm
 from cll.privacy.retention import retention_run
 
 ROLES = (Role.PRIVACY_OFFICER, Role.ADMINISTRATOR)
-
-
-def _role(request: HttpRequest) -> str:
-    """The role the staff member acts in, for the audit entry (privacy officer first)."""
-    roles = staff_roles_of(request.user)
-    return next(role for role in ROLES if role in roles)
 
 
 def _route(request: HttpRequest) -> str:
@@ -135,7 +128,7 @@ def breach_record(request: HttpRequest) -> HttpResponse:
         try:
             breach = services.breach_record(
                 actor=request.user,
-                role=_role(request),
+                role=acting_role(request.user, *ROLES),
                 values=form.cleaned_data,
                 route=_route(request),
             )
@@ -157,7 +150,7 @@ def breach_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             try:
                 services.breach_update(
                     actor=request.user,
-                    role=_role(request),
+                    role=acting_role(request.user, *ROLES),
                     breach=breach,
                     values=form.cleaned_data,
                     route=_route(request),
@@ -204,7 +197,7 @@ def breach_notify(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
     _notice, sent = services.breach_people_notify(
         actor=request.user,
-        role=_role(request),
+        role=acting_role(request.user, *ROLES),
         breach=breach,
         audience=form.cleaned_data["audience"],
         public_ids=form.cleaned_data["ids"],

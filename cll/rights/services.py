@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from cll.accounts.models import User
 from cll.core.outbox import email_queue_template
-from cll.privacy.datamap import Role
+from cll.core.roles import Role, acting_role
 from cll.privacy.services import audit_record
 from cll.rights import export
 from cll.rights.models import ExportJob, Objection, Restriction
@@ -45,29 +45,20 @@ class ExportUnavailable(Exception):
 
 def _audit(*, subject: User, actor: User | None, action: str, target, **extra) -> None:
     """One ledger entry for a change to ``subject``'s rights, made by them or by staff for them
-    (in the role ``_role_of`` names) from the privacy page or the officer's queue."""
+    (in their acting role) from the privacy page or the officer's queue."""
     audit_record(
         actor=actor or subject,
-        role=_role_of(actor=actor, subject=subject),
+        # The person themselves (or the system) acts in no role; staff in theirs, privacy
+        # officer first.
+        role=""
+        if actor is None or actor.pk == subject.pk
+        else acting_role(actor, Role.PRIVACY_OFFICER, *Role.STAFF_ROLES),
         subject=subject,
         action=action,
         target=target,
         route=ROUTE,
         **extra,
     )
-
-
-def _role_of(*, actor: User | None, subject: User) -> str:
-    """The role an actor acts in on someone else's data: their staff role (privacy officer
-    first), "" for the person themselves or the system."""
-    if actor is None or actor.pk == subject.pk:
-        return ""
-    from cll.accounts.staff_selectors import staff_roles_of
-
-    roles = staff_roles_of(actor)
-    if Role.PRIVACY_OFFICER in roles:
-        return Role.PRIVACY_OFFICER
-    return sorted(roles)[0] if roles else ""
 
 
 # -- Export ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django import template
 from django.urls import NoReverseMatch, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
-from cll.accounts.staff_selectors import staff_roles_of
+from cll.core.roles import staff_roles_of
 
 register = template.Library()
 
