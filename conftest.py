@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management.commands import flush
 
-from cll.lib import crypto
+from cll.core import encryption as crypto
 from cll.privacy.datamap import Role
 
 # The SMTP server fixture (aiosmtpd on loopback) is available to every test.

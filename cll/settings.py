@@ -46,7 +46,7 @@ try:
 except ValueError as exc:
     raise env.ConfigError(f"CLL_KEYRING is malformed: {exc}.") from exc
 BLIND_INDEX_KEY = env.string("CLL_BLIND_INDEX_KEY", _dev.get("CLL_BLIND_INDEX_KEY", env._MISSING))
-# A per-person data key is cached unwrapped for at most this many seconds (see cll/lib/crypto.py).
+# A per-person data key is cached unwrapped for at most this many seconds (cll/core/encryption.py).
 DATA_KEY_CACHE_SECONDS = env.integer("CLL_DATA_KEY_CACHE_SECONDS", 300, minimum=0)
 
 ALLOWED_HOSTS = env.strings(

@@ -2,7 +2,7 @@
 
 allauth passes the TOTP secret and the recovery-code seed through ``encrypt()`` before storing
 them in ``mfa.Authenticator.data`` and through ``decrypt()`` before use. We seal them with the
-foundation's envelope encryption (cll/lib/crypto.py): with the data key of the person setting
+foundation's envelope encryption (cll/core/encryption.py): with the data key of the person setting
 up the factor (the signed-in user of the request), so erasing the person makes every copy
 unreadable, backups included. allauth's hook receives no user, so outside a request (a shell,
 a test fixture) the system key seals it instead: still encrypted, not tied to the person. The
@@ -15,7 +15,7 @@ from __future__ import annotations
 from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 
-from cll.lib import crypto
+from cll.core import encryption as crypto
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cll.lib.crypto import EncryptedCharField, EncryptedDateField, EncryptedTextField
+from cll.core.encryption import EncryptedCharField, EncryptedDateField, EncryptedTextField
 
 
 class UserManager(BaseUserManager):

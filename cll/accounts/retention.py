@@ -58,7 +58,7 @@ def _erase(user: User, *, reason: str) -> None:
 
 def _erasable_accounts() -> QuerySet[User]:
     """Accounts a retention rule may erase: not staff, not already erased."""
-    from cll.privacy.models import DataKey
+    from cll.core.models import DataKey
 
     shredded = DataKey.objects.filter(subject=OuterRef("public_id"), destroyed_at__isnull=False)
     return (

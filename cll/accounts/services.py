@@ -208,7 +208,7 @@ def parental_consent_request_get(*, token: str):
 
 
 def _consent_request_discard(request) -> None:
-    from cll.lib.crypto import data_key_destroy
+    from cll.core.encryption import data_key_destroy
 
     subject = request.public_id
     request.delete()

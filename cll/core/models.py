@@ -6,7 +6,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cll.lib.crypto import EncryptedJSONField, EncryptedTextField
+from cll.core.encryption import DataKey, EncryptedJSONField, EncryptedTextField
+
+__all__ = ["DataKey", "OutboxEmail", "PublicContentVersion"]
 
 
 class OutboxEmail(models.Model):

@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cll.lib.crypto import BlindIndexField, EncryptedTextField
+from cll.core.encryption import BlindIndexField, EncryptedTextField
 
-# Purpose of the blind index of requesters' addresses (its own HMAC key: see cll/lib/crypto.py).
+# Purpose of the blind index of requesters' addresses (its own HMAC key: cll/lib/crypto.py).
 EMAIL_INDEX_PURPOSE = "dsar.request.email"
 
 

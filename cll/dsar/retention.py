@@ -18,7 +18,7 @@ _CLOSED = ("completed", "rejected")
 
 
 def _discard(rows, *, dry_run: bool) -> int:
-    from cll.lib.crypto import data_key_destroy
+    from cll.core.encryption import data_key_destroy
 
     count = 0
     for row in rows:

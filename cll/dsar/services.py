@@ -38,10 +38,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from cll.core.encryption import blind_index
 from cll.core.roles import Role, acting_role
 from cll.dsar import deadlines
 from cll.dsar.models import EMAIL_INDEX_PURPOSE, DataSubjectRequest
-from cll.lib.crypto import blind_index
 from cll.privacy import datamap
 from cll.privacy.services import audit_record
 

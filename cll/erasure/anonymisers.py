@@ -48,7 +48,7 @@ def user_anonymise(user, names: tuple[str, ...]) -> None:
     user.user_permissions.clear()
 
 
-@anonymiser("privacy.DataKey")
+@anonymiser("core.DataKey")
 def data_key_keep(key, names: tuple[str, ...]) -> bool:
     """Left to the engine's last step, ``data_key_destroy``: it empties the wrapped key and
     marks it destroyed; the row and its (pseudonymous) subject stay as evidence of the

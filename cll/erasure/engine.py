@@ -43,7 +43,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from cll.lib.crypto import EncryptedFieldMixin, data_key_destroy
+from cll.core.encryption import EncryptedFieldMixin, data_key_destroy
 from cll.privacy import datamap
 from cll.privacy.datamap import Erasure, ModelMap
 
@@ -320,7 +320,7 @@ def erase_subject(*, subject: uuid.UUID) -> dict[str, dict[str, int]]:
                     counts.add(plan.label, outcome, 1)
 
     if data_key_destroy(subject=subject):
-        counts.add("privacy.DataKey", "destroyed", 1)
+        counts.add("core.DataKey", "destroyed", 1)
     return counts.as_dict()
 
 

@@ -275,8 +275,8 @@ def erasure_journal_replay() -> ReplayReport:
     applied (a forged line must not erase anyone); chain breaks are reported, not fatal.
     """
     from cll.accounts.models import User
+    from cll.core.models import DataKey
     from cll.erasure.journal import journal_read
-    from cll.privacy.models import DataKey
 
     journal_flush()
     reading = journal_read()

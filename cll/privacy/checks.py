@@ -24,6 +24,7 @@ from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, UUIDField
 
+from cll.core.encryption import EncryptedFieldMixin
 from cll.privacy import datamap
 
 
@@ -112,6 +113,18 @@ def _entry_problems(model: type[Model], entry: datamap.ModelMap) -> list[checks.
                 id="privacy.E005",
             )
         )
+    for field in model._meta.concrete_fields:
+        rule = entry.fields.get(field.name)
+        if isinstance(field, EncryptedFieldMixin) and rule is not None and not rule.encrypted:
+            problems.append(
+                checks.Error(
+                    f"{label}.{field.name} is encrypted but the data map says encrypted=False.",
+                    hint="Set encrypted=True on its FieldRule: the record of processing and the "
+                    "privacy policy are generated from it.",
+                    obj=model,
+                    id="privacy.E007",
+                )
+            )
     if entry.subject == datamap.UNLINKED:
         for name, rule in sorted(entry.personal_fields.items()):
             if datamap.RETENTION[rule.retention].days is None:

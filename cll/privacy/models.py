@@ -7,40 +7,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class DataKey(models.Model):
-    """A person's data key, wrapped (encrypted) by a master key of the keyring.
-
-    Every encrypted value about a person is sealed with their data key. Erasure destroys the
-    wrapped key (crypto-shredding), so copies of their ciphertext in backups become unreadable.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # The person's public id (accounts.User.public_id); the nil UUID is the system's own key.
-    subject = models.UUIDField()
-    master_key_id = models.CharField(max_length=16)
-    wrapped = models.BinaryField(max_length=128)
-    created_at = models.DateTimeField(auto_now_add=True)
-    destroyed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("data key")
-        constraints = [
-            # One live key per person; destroyed keys stay as evidence of the shredding.
-            models.UniqueConstraint(
-                fields=["subject"],
-                condition=models.Q(destroyed_at__isnull=True),
-                name="privacy_datakey_one_live_per_subject",
-            )
-        ]
-        indexes = [
-            # rotate_keys walks the keys still wrapped by an old master key.
-            models.Index(fields=["master_key_id"], name="privacy_datakey_master_idx"),
-        ]
-
-    def __str__(self):
-        return f"DataKey {self.id} ({self.master_key_id})"
-
-
 class AuditEntry(models.Model):
     """One line of the append-only, hash-chained evidence ledger.
 

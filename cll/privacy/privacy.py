@@ -62,7 +62,7 @@ register(
 )
 
 register(
-    "privacy.DataKey",
+    "core.DataKey",
     subject="id:subject",
     description="Per-person encryption keys, wrapped by the master keyring.",
     fields={

@@ -78,7 +78,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cll.lib import crypto
+from cll.core import encryption as crypto
 from cll.privacy import datamap
 from cll.privacy.datamap import Category, ModelMap
 

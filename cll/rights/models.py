@@ -19,7 +19,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cll.lib.crypto import EncryptedTextField
+from cll.core.encryption import EncryptedTextField
 
 
 class ExportJob(models.Model):

@@ -1,11 +1,11 @@
-"""Models that exist only to exercise the encrypted fields of ``cll.lib.crypto`` in tests."""
+"""Models that exist only to exercise the encrypted fields of ``cll.core.encryption`` in tests."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-from cll.lib.crypto import (
+from cll.core.encryption import (
     BlindIndexField,
     EncryptedCharField,
     EncryptedDateField,

@@ -16,8 +16,9 @@ from django.urls import reverse
 
 from cll.accounts.models import LearnerProfile, User
 from cll.accounts.tests.test_registration import SIGNUP
+from cll.core.models import DataKey
 from cll.core.outbox import outbox_deliver_due
-from cll.privacy.models import AuditEntry, DataKey
+from cll.privacy.models import AuditEntry
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cll.accounts.models import Guardianship, LearnerProfile, ParentalConsentRequest, User
+from cll.core.models import DataKey
 from cll.core.outbox import outbox_deliver_due
-from cll.privacy.models import AuditEntry, DataKey
+from cll.privacy.models import AuditEntry
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

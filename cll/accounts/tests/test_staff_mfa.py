@@ -71,7 +71,7 @@ def test_it_does_not_force_mfa_on_a_learner(client, alice):
 def test_it_stores_the_totp_secret_encrypted_with_the_persons_key(client, dora):
     from allauth.mfa.models import Authenticator
 
-    from cll.lib import crypto
+    from cll.core import encryption as crypto
 
     verified(dora)
     _password_login(client, dora)

@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from cll.core.encryption import data_key_destroy
 from cll.core.models import OutboxEmail
 from cll.core.outbox import STUCK_AFTER, Outcome, email_deliver, email_queue, outbox_deliver_due
 from cll.core.tasks import outbox_deliver, outbox_flush
-from cll.lib.crypto import data_key_destroy
 
 pytestmark = pytest.mark.django_db
 

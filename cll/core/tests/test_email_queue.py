@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 
+from cll.core.encryption import TOKEN_PREFIX
 from cll.core.models import OutboxEmail
 from cll.core.outbox import email_queue, email_queue_template
-from cll.lib.crypto import TOKEN_PREFIX
 from cll.privacy.datamap import subject_filter
 
 pytestmark = pytest.mark.django_db

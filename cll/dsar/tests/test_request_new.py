@@ -181,8 +181,8 @@ def test_it_pauses_the_clock_until_verification(client, time_machine):
 def test_it_seals_the_address_and_indexes_it_blindly(client):
     from django.db import connection
 
+    from cll.core.encryption import blind_index
     from cll.dsar.models import EMAIL_INDEX_PURPOSE
-    from cll.lib.crypto import blind_index
 
     _ask(client, "secret.person@example.org", details="my phone is 0470 12 34 56")
     with connection.cursor() as cursor:

@@ -8,11 +8,11 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from cll.core.models import DataKey
 from cll.dsar import services
 from cll.dsar.models import DataSubjectRequest
 from cll.dsar.retention import prune_closed_requests, prune_unverified_requests
 from cll.privacy.datamap import RETENTION
-from cll.privacy.models import DataKey
 from cll.privacy.retention import PRUNERS
 
 pytestmark = pytest.mark.django_db

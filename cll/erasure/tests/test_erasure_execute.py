@@ -10,12 +10,13 @@ from django.apps import apps
 from django.db import connection
 
 from cll.accounts.models import LearnerProfile
+from cll.core import encryption as crypto
+from cll.core.models import DataKey
 from cll.core.outbox import email_queue
 from cll.erasure.models import JournalPending
 from cll.erasure.services import erasure_execute
 from cll.erasure.tests.conftest import PERSON
-from cll.lib import crypto
-from cll.privacy.models import AuditEntry, DataKey
+from cll.privacy.models import AuditEntry
 from cll.privacy.services import audit_record
 from tests.testapp.models import Secretive
 
@@ -110,7 +111,7 @@ def test_it_leaves_no_personal_value_in_a_full_dump_and_shreds_the_key(nadia):
     assert report.counts["account.EmailAddress"] == {"deleted": 1}
     assert report.counts["accounts.User"] == {"anonymised": 1}
     assert report.counts["privacy.AuditEntry"]["held"] >= 1
-    assert report.counts["privacy.DataKey"]["destroyed"] == 1
+    assert report.counts["core.DataKey"]["destroyed"] == 1
     (entry,) = AuditEntry.objects.filter(action="erasure.execute", subject=nadia.public_id)
     assert entry.detail == {"counts": report.counts, "reason": "dsar"}
     assert JournalPending.objects.filter(subject=nadia.public_id).exists()

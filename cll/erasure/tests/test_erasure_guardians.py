@@ -13,8 +13,9 @@ from django.utils import timezone, translation
 
 from cll.accounts.models import Guardianship, LearnerProfile, User
 from cll.accounts.services import child_add
+from cll.core.models import DataKey
 from cll.erasure.services import erasure_execute
-from cll.privacy.models import AuditEntry, DataKey
+from cll.privacy.models import AuditEntry
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -14,12 +14,13 @@ from django.db import connection
 from django.utils import timezone
 
 from cll.accounts.models import LearnerProfile, User
+from cll.core import encryption as crypto
+from cll.core.models import DataKey
 from cll.erasure.journal import journal_append, journal_flush, journal_read
 from cll.erasure.models import JournalPending
 from cll.erasure.services import erasure_execute, erasure_journal_replay
 from cll.erasure.tests.conftest import PERSON
-from cll.lib import crypto
-from cll.privacy.models import AuditEntry, DataKey
+from cll.privacy.models import AuditEntry
 
 
 def _lines(path) -> list[dict]:

@@ -12,6 +12,7 @@ from django.core.management.base import SystemCheckError
 from django.db import models
 from django.test.utils import isolate_apps
 
+from cll.core.encryption import EncryptedTextField
 from cll.privacy import checks, datamap
 from cll.privacy.datamap import NOT_PERSONAL, UNLINKED, Basis, Category, Erasure, FieldRule
 
@@ -177,3 +178,19 @@ def test_it_fails_on_unlinked_personal_data_kept_without_a_time_limit(registry, 
 def test_it_refuses_personal_data_without_a_subject(registry):
     with pytest.raises(ValueError, match="says whose it is not"):
         datamap.register("privacy.Throwaway", subject=None, fields={"email": _contact})
+
+
+@isolate_apps("tests.testapp")
+def test_it_refuses_an_encrypted_field_the_data_map_calls_unencrypted():
+    class Mislabelled(models.Model):  # noqa: DJ008 (a throwaway model for checks)
+        name = EncryptedTextField()
+
+        class Meta:
+            app_label = "testapp"
+
+    entry = datamap.ModelMap(
+        label=Mislabelled._meta.label,
+        subject=None,
+        fields={"id": datamap.NOT_PERSONAL, "name": datamap.NOT_PERSONAL},
+    )
+    assert "privacy.E007" in _ids(checks._entry_problems(Mislabelled, entry))

@@ -266,7 +266,7 @@ SEEDERS: dict[str, Callable] = {
     "admin.LogEntry": admin_log,
     "core.OutboxEmail": outbox,
     "privacy.AuditEntry": ledger,
-    "privacy.DataKey": outbox,  # made by the first encrypted value
+    "core.DataKey": outbox,  # made by the first encrypted value
     "rights.Restriction": rights,
     "rights.Objection": rights,
     "rights.ExportJob": rights,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from cll.core import encryption as crypto
 from cll.core.models import OutboxEmail
-from cll.lib import crypto
 from cll.privacy.models import AuditEntry
 from cll.rights import export, services
 from cll.rights.models import ExportJob

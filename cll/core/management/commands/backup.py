@@ -187,7 +187,7 @@ def _latest_migrations(connection) -> dict[str, str]:
 def _master_key_ids(database: str) -> list[str]:
     """Which master keys of CLL_KEYRING the backup's data keys are wrapped by (ids only)."""
     with suppress(LookupError):
-        DataKey = apps.get_model("privacy", "DataKey")
+        DataKey = apps.get_model("core", "DataKey")
         return sorted(
             DataKey.objects.using(database)
             .filter(destroyed_at__isnull=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cll.lib import crypto
+from cll.core import encryption as crypto
 
 
 class Command(BaseCommand):

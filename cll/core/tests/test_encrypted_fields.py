@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection, models, transaction
 from django.test.utils import isolate_apps
 
-from cll.lib.crypto import (
+from cll.core.encryption import (
     SYSTEM_SUBJECT,
     BlindIndexField,
     DecryptionError,
@@ -26,7 +26,6 @@ from cll.lib.crypto import (
     decrypt,
     token_key_id,
 )
-from cll.privacy import datamap
 from tests.testapp.models import Secretive, SystemSecret
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +35,7 @@ ENCRYPTED_COLUMNS = ("name", "note", "email", "born_on", "answers")
 
 
 def DataKey():
-    return apps.get_model("privacy", "DataKey")
+    return apps.get_model("core", "DataKey")
 
 
 def _stored(row: models.Model, *columns: str) -> dict[str, str | None]:
@@ -312,7 +311,7 @@ def test_it_deconstructs_fields_for_migrations(field):
     name, path, args, kwargs = field.deconstruct()
     rebuilt = type(field)(*args, **kwargs)
 
-    assert path.startswith("cll.lib.crypto.")
+    assert path.startswith("cll.core.encryption.")
     assert rebuilt.deconstruct() == (name, path, args, kwargs)
     for attribute in ("null", "blank", "max_length", "unique", "db_index", "editable"):
         assert getattr(rebuilt, attribute) == getattr(field, attribute)
@@ -351,24 +350,6 @@ def test_it_refuses_a_blind_index_of_an_unknown_field():
             app_label = "testapp"
 
     assert "crypto.E003" in [error.id for error in Orphan.check()]
-
-
-@isolate_apps("tests.testapp")
-def test_it_refuses_an_encrypted_field_the_data_map_calls_unencrypted(monkeypatch):
-    class Mislabelled(models.Model):  # noqa: DJ008 (a throwaway model for checks)
-        name = EncryptedTextField()
-
-        class Meta:
-            app_label = "testapp"
-
-    entry = datamap.ModelMap(
-        label=Mislabelled._meta.label,
-        subject=None,
-        fields={"id": datamap.NOT_PERSONAL, "name": datamap.NOT_PERSONAL},
-    )
-    monkeypatch.setitem(datamap._REGISTRY, Mislabelled._meta.label, entry)
-
-    assert "crypto.E002" in [error.id for error in Mislabelled.check()]
 
 
 def test_it_passes_the_checks_on_correctly_declared_models():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cll.lib import crypto
+from cll.core import encryption as crypto
 from cll.lib.keyring import Keyring, decode_key, new_key
 
 

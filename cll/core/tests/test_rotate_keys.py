@@ -9,8 +9,8 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
-from cll.lib import crypto
-from cll.lib.crypto import data_key_destroy, decrypt, encrypt
+from cll.core import encryption as crypto
+from cll.core.encryption import data_key_destroy, decrypt, encrypt
 from cll.lib.keyring import Keyring
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ PEOPLE = [uuid.UUID(int=n) for n in (101, 102, 103)]
 
 
 def DataKey():
-    return apps.get_model("privacy", "DataKey")
+    return apps.get_model("core", "DataKey")
 
 
 def _rotate(*args: str) -> str:

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from cll.lib import crypto
-from cll.lib.crypto import (
+from cll.core import encryption as crypto
+from cll.core.encryption import (
     SYSTEM_SUBJECT,
     DecryptionError,
     KeyDestroyed,
@@ -35,7 +35,7 @@ BOB = uuid.UUID("00000000-0000-4000-8000-000000000b0b")
 
 
 def DataKey():
-    return apps.get_model("privacy", "DataKey")
+    return apps.get_model("core", "DataKey")
 
 
 def _raw(token: str) -> bytes:
