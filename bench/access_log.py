@@ -198,7 +198,7 @@ def ours_child(count: int) -> None:
     from django.conf import settings
 
     from cll.analytics import parsing, services, spool
-    from cll.analytics.logbuffer import Event
+    from cll.analytics.events import Event
     from cll.analytics.models import DailyAggregate, VisitorSalt
     from cll.analytics.services import aggregates_compute
 

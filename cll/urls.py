@@ -32,7 +32,7 @@ urlpatterns += i18n_patterns(
     path("staff/tags/", include("cll.consent.staff_urls")),
     # Data rights, requests, consent, policies (public and self-service pages).
     path("account/privacy/", include("cll.rights.urls")),
-    path("account/erase/", include("cll.erasure.urls")),
+    path("account/", include("cll.erasure.urls")),
     path("privacy-requests/", include("cll.dsar.urls")),
     path("consent/", include("cll.consent.urls")),
     path("policies/", include("cll.policies.urls")),

@@ -16,6 +16,9 @@ log "Lint (ruff)"
 "$ROOT/.venv/bin/ruff" format --check --quiet .
 "$ROOT/.venv/bin/ruff" check --quiet .
 
+log "Import contracts (import-linter: layers import downward only)"
+PYTHONPATH="$ROOT" "$ROOT/.venv/bin/lint-imports" --no-cache --no-logo
+
 log "Django checks"
 export DJANGO_SETTINGS_MODULE=cll.test
 "$PY" manage.py check --fail-level WARNING

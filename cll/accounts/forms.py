@@ -10,27 +10,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from cll.accounts.models import CefrLevel
+from cll.accounts.models import PROFILE_FIELDS, CefrLevel, User
+from cll.accounts.services import profile_create
 from cll.lib.formfields import BoundedDateField, BoundedDateInput, today
 
 # Markup and line breaks in names would end up in e-mail headers, invoices and HTML.
 _FORBIDDEN_IN_LINE = re.compile(r"[<>\x00-\x1f\x7f]")
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$")
-PROFILE_FIELDS = (
-    "first_name",
-    "last_name",
-    "street",
-    "postcode",
-    "city",
-    "country",
-    "phone",
-    "native_language",
-    "learning_languages",
-    "level",
-    "objectives",
-    "birth_date",
-    "other_details",
-)
 
 
 def _line(label, max_length: int, help_text, *, required: bool = False, autocomplete: str = ""):
@@ -210,8 +196,6 @@ class SignupForm(ProfileFieldsForm):
 
     def signup(self, request, user) -> None:
         # allauth's hook, called once the user row exists; the write is the service's.
-        from cll.accounts.services import profile_create
-
         profile_create(user=user, data=self.profile_data())
 
 
@@ -318,8 +302,6 @@ class AccountReactivateForm(RateLimitedFormMixin, forms.Form):
     def clean(self):
         from allauth.account.adapter import get_adapter
 
-        from cll.accounts.models import User
-
         cleaned = super().clean()
         email, password = cleaned.get("email"), cleaned.get("password")
         if email and password:
@@ -402,8 +384,6 @@ class HandoverForm(RateLimitedFormMixin, forms.Form):
     )
 
     def clean_email(self):
-        from cll.accounts.models import User
-
         email = self.cleaned_data["email"].lower()
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(

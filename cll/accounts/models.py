@@ -159,3 +159,22 @@ class ParentalConsentRequest(models.Model):
 
     def __str__(self):
         return f"consent-request:{self.public_id}"
+
+
+# What a person fills in about themselves (registration, the profile page, a child's profile):
+# the learner profile's own fields, in the order forms show them.
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "phone",
+    "native_language",
+    "learning_languages",
+    "level",
+    "objectives",
+    "birth_date",
+    "other_details",
+)

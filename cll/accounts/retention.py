@@ -25,9 +25,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cll.accounts.models import Guardianship, ParentalConsentRequest, User
+from cll.accounts.services import parental_consent_requests_purge
+from cll.core.models import DataKey
+from cll.core.outbox import email_queue_template
 from cll.privacy.datamap import RETENTION, retention_rule
+from cll.privacy.eraser import person_erase
+from cll.privacy.models import RetentionNotice
 from cll.privacy.retention import counted_without_change, prune_user_sessions, pruner
-from cll.privacy.services import person_language
+from cll.privacy.services import audit_record, person_language
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +56,11 @@ UNCONFIRMED_REASON = "retention.unconfirmed"
 
 
 def _erase(user: User, *, reason: str) -> None:
-    from cll.erasure.services import erasure_execute
-
-    erasure_execute(subject=user, reason=reason)
+    person_erase(subject=user, reason=reason)
 
 
 def _erasable_accounts() -> QuerySet[User]:
     """Accounts a retention rule may erase: not staff, not already erased."""
-    from cll.core.models import DataKey
-
     shredded = DataKey.objects.filter(subject=OuterRef("public_id"), destroyed_at__isnull=False)
     return (
         User.objects.filter(is_staff=False, is_superuser=False)
@@ -78,8 +79,6 @@ def _last_seen() -> Coalesce:
 
 def inactive_accounts_to_warn(*, now: datetime) -> QuerySet[User]:
     """Accounts idle long enough to be warned, with no notice since they were last seen."""
-    from cll.privacy.models import RetentionNotice
-
     warn_before = now - timedelta(
         days=settings.INACTIVE_ACCOUNT_DAYS - settings.INACTIVE_WARNING_DAYS
     )
@@ -96,10 +95,6 @@ def inactive_accounts_to_warn(*, now: datetime) -> QuerySet[User]:
 
 def inactive_account_warn(*, user: User, now: datetime) -> None:
     """E-mail the warning (outbox) and record the notice, in one transaction."""
-    from cll.core.outbox import email_queue_template
-    from cll.privacy.models import RetentionNotice
-    from cll.privacy.services import audit_record
-
     language = person_language(user)
     seen = user.last_login or user.date_joined
     due_at = max(
@@ -138,8 +133,6 @@ def prune_inactive_accounts(*, dry_run: bool = False) -> int:
     """Warns the accounts that reach the warning date (e-mail through the outbox), cancels the
     warnings of people who signed in since, and erases (erasure engine) the accounts whose
     warning fell due while nobody signed in. Counts the accounts erased."""
-    from cll.privacy.models import RetentionNotice
-
     now = timezone.now()
     notices = RetentionNotice.objects.filter(rule=INACTIVE_ACCOUNT)
     users = {
@@ -215,8 +208,6 @@ def prune_unconfirmed_registrations(*, dry_run: bool = False) -> int:
 @pruner("parental-consent-request")
 def prune_parental_consent_requests(*, dry_run: bool = False) -> int:
     """Deletes the parental consent requests past their link's expiry and destroys their keys."""
-    from cll.accounts.services import parental_consent_requests_purge
-
     if dry_run:
         return ParentalConsentRequest.objects.filter(expires_at__lte=timezone.now()).count()
     return parental_consent_requests_purge()

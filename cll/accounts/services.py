@@ -8,8 +8,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cll.accounts.forms import PROFILE_FIELDS
-from cll.accounts.models import Guardianship, LearnerProfile, ParentalConsentRequest, User
+from cll.accounts.models import (
+    PROFILE_FIELDS,
+    Guardianship,
+    LearnerProfile,
+    ParentalConsentRequest,
+    User,
+)
+from cll.core.encryption import data_key_destroy
+from cll.core.outbox import email_queue_template
 from cll.policies.selectors import policy_version_current
 from cll.privacy.services import audit_record
 
@@ -125,25 +132,6 @@ def account_reactivate(*, user: User) -> User:
     return user
 
 
-def account_delete(*, user: User, actor: User | None = None) -> User:
-    """Erase the person's account now, as the data map says (cll/accounts/privacy.py).
-
-    One erasure path for the whole project: ``cll.erasure.services.erasure_execute`` deletes the
-    profile, e-mail addresses, social accounts, second factors and sessions; keeps the account
-    row as an empty shell (random non-routable address, unusable password, inactive, no roles);
-    destroys the person's data key (crypto-shredding); erases a guardian's children who could
-    not take their account over; writes ``erasure.execute`` (ids and counts) and journals the
-    erasure. ``account.delete`` records who decided it. Erasing an erased account does nothing.
-    """
-    from cll.erasure.services import erasure_execute
-
-    with transaction.atomic():
-        report = erasure_execute(subject=user, actor=actor, reason="account.delete")
-        if not report.already_erased:
-            audit_record(actor=actor or user, subject=user, action="account.delete", target=user)
-    return User.objects.get(pk=user.pk)
-
-
 # -- Children and guardians ---------------------------------------------------------------------
 
 
@@ -178,8 +166,6 @@ def parental_consent_request_create(*, parent_email: str, language: str) -> None
     from django.urls import reverse
     from django.utils import translation
 
-    from cll.core.outbox import email_queue_template
-
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         request = ParentalConsentRequest.objects.create(
@@ -208,8 +194,6 @@ def parental_consent_request_get(*, token: str):
 
 
 def _consent_request_discard(request) -> None:
-    from cll.core.encryption import data_key_destroy
-
     subject = request.public_id
     request.delete()
     data_key_destroy(subject=subject)
@@ -315,8 +299,6 @@ def child_add(*, guardian: User, data: dict[str, Any]) -> User:
 
 def child_export(*, guardian: User, child: User) -> dict[str, Any]:
     """The child's data as the guardian downloads it (JSON), with its audit entry."""
-    from cll.accounts.forms import PROFILE_FIELDS
-
     profile = LearnerProfile.objects.filter(user=child).first()
     data = {
         "child": str(child.public_id),

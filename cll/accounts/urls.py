@@ -6,13 +6,11 @@ app_name = "accounts"
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/deactivate/", views.deactivate, name="deactivate"),
-    path("profile/delete/", views.delete, name="delete"),
     path("reactivate/", views.reactivate, name="reactivate"),
     path("signup/child/", views.parental_consent_start, name="parental_consent_start"),
     path("consent/<str:token>/", views.parental_consent, name="parental_consent"),
     path("children/add/", views.child_add_view, name="child_add"),
     path("children/<uuid:public_id>/export/", views.child_export_view, name="child_export"),
-    path("children/<uuid:public_id>/delete/", views.child_delete, name="child_delete"),
     path("children/<uuid:public_id>/handover/", views.child_handover, name="child_handover"),
 ]
 

@@ -19,14 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from cll.accounts.forms import (
-    PROFILE_FIELDS,
     AccountReactivateForm,
     ChildProfileForm,
     HandoverForm,
     ParentEmailForm,
     ProfileForm,
 )
-from cll.accounts.models import LearnerProfile
+from cll.accounts.models import PROFILE_FIELDS, LearnerProfile
 from cll.accounts.selectors import (
     child_get_for,
     children_of,
@@ -36,7 +35,6 @@ from cll.accounts.selectors import (
 from cll.accounts.services import (
     ChildLimitReached,
     account_deactivate,
-    account_delete,
     account_reactivate,
     child_account_create,
     child_add,
@@ -149,26 +147,6 @@ def deactivate(request: HttpRequest) -> HttpResponse:
         )
         return redirect("accounts:reactivate")
     return render(request, "accounts/deactivate.html")
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def delete(request: HttpRequest) -> HttpResponse:
-    """Delete my account for good, now: asks for the password, shows what erasure does (from
-    the data map) and, to a guardian, which children are erased too (confirmed explicitly)."""
-    from cll.erasure.forms import ErasureConfirmForm
-    from cll.erasure.views import confirmation_context
-
-    context = confirmation_context(request.user)
-    form = ErasureConfirmForm(
-        request.POST or None, user=request.user, wards_erased=len(context["wards_erased"])
-    )
-    if request.method == "POST" and form.is_valid():
-        account_delete(user=request.user)
-        logout(request)
-        messages.success(request, _("Your account and your personal data have been deleted."))
-        return redirect("content:home")
-    return render(request, "accounts/delete.html", {**context, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -284,22 +262,6 @@ def child_export_view(request: HttpRequest, public_id) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="child-{child.public_id}.json"'
     response["Cache-Control"] = "no-store"
     return response
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def child_delete(request: HttpRequest, public_id) -> HttpResponse:
-    """Delete one's child's account and data (guardians only; anyone else gets 404)."""
-    child = _child_or_404(request, public_id)
-    if request.method == "POST":
-        account_delete(user=child, actor=request.user)
-        messages.success(request, _("Your child's account and data have been deleted."))
-        return redirect("accounts:profile")
-    from cll.erasure.selectors import erasure_summary
-
-    return render(
-        request, "accounts/child_delete.html", {"child": child, "summary": erasure_summary()}
-    )
 
 
 @login_required

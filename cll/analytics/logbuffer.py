@@ -19,156 +19,14 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Sequence
-from typing import NamedTuple
 
 from django.conf import settings
 
+from cll.analytics.events import Event
+from cll.analytics.logstore import BLOCK_EVENTS
+from cll.analytics.spool import backlog_check, ingest, segment_write
+
 logger = logging.getLogger(__name__)
-
-
-class Event(NamedTuple):
-    """What the middleware captures of one request: raw, bounded, nothing parsed yet."""
-
-    time: float  # seconds since the epoch
-    method: str
-    path: str  # without the query string
-    status: int
-    ip: str
-    user_agent: str
-    accept_language: str
-    referrer: str
-    duration_ms: int
-    # Whether the visitor allows the analytics clickstream (consent, and no DNT/GPC).
-    clickstream: bool = False
-    # The session key (hashed by the writer), only when ``clickstream`` and a session exists.
-    session_key: str | None = None
-    # The outbound destination of an exit redirect, only when ``clickstream``.
-    exit_url: str = ""
-
-
-class Table(NamedTuple):
-    """One text column of a batch, dictionary-encoded: each distinct value once (``values``),
-    and per event the index of its value (``index``)."""
-
-    values: list[str]
-    index: list[int]
-
-    @classmethod
-    def of(cls, column: Sequence[str]) -> Table:
-        positions = dict.fromkeys(column)
-        for position, value in enumerate(positions):
-            positions[value] = position
-        # Both built in C; Python runs once per distinct value, not once per event.
-        return cls(list(positions), list(map(positions.__getitem__, column)))
-
-    def take(self, rows: Sequence[int]) -> Table:
-        index = self.index
-        return Table(self.values, [index[row] for row in rows])
-
-    def slice(self, start: int, stop: int) -> Table:
-        return Table(self.values, self.index[start:stop])
-
-
-class Batch(NamedTuple):
-    """A batch of events as columns: what the spool stores and the ingester consumes.
-
-    The text columns are ``Table``s (real traffic repeats a few hundred paths and User-Agents:
-    stored, parsed and checked once per batch); times are integer microseconds since the
-    epoch; statuses are within 0..32767 and durations within 0..2**31-1 (clamped). A session
-    key of None and the absence of an exit link are the empty string.
-    """
-
-    times: list[int]
-    methods: Table
-    paths: Table
-    statuses: list[int]
-    ips: Table
-    user_agents: Table
-    languages: Table
-    referrers: Table
-    durations: list[int]
-    clickstream: list[bool]
-    session_keys: Table
-    exit_urls: Table
-
-    @property
-    def size(self) -> int:
-        """The number of events."""
-        return len(self.times)
-
-    @classmethod
-    def of(cls, events: Sequence[Event]) -> Batch:
-        (
-            times,
-            methods,
-            paths,
-            statuses,
-            ips,
-            user_agents,
-            languages,
-            referrers,
-            durations,
-            clickstream,
-            session_keys,
-            exit_urls,
-        ) = zip(*events, strict=True)
-        return cls(
-            list(map(round, map(_MICROSECONDS.__mul__, times))),
-            Table.of(methods),
-            Table.of(paths),
-            _bounded(statuses, 0, 32767),
-            Table.of(ips),
-            Table.of(user_agents),
-            Table.of(languages),
-            Table.of(referrers),
-            _bounded(durations, 0, 2**31 - 1),
-            list(clickstream),
-            Table.of([key or "" for key in session_keys]),
-            Table.of(exit_urls),
-        )
-
-    def take(self, rows: Sequence[int]) -> Batch:
-        """The events at ``rows`` (their tables are shared)."""
-        return Batch(
-            *(
-                column.take(rows) if isinstance(column, Table) else [column[row] for row in rows]
-                for column in self
-            )
-        )
-
-    def slice(self, start: int, stop: int) -> Batch:
-        return Batch(
-            *(
-                column.slice(start, stop) if isinstance(column, Table) else column[start:stop]
-                for column in self
-            )
-        )
-
-
-_MICROSECONDS = 1_000_000.0
-
-
-def _bounded(values: Sequence[int], low: int, high: int) -> list[int]:
-    """``values`` clamped to [low, high] (checked in C; rewritten only when needed)."""
-    if min(values) >= low and max(values) <= high:
-        return list(values)
-    return [min(max(value, low), high) for value in values]
-
-
-# The text columns of a batch (``Table``s); the others are integers (``clickstream``: booleans).
-TABLE_FIELDS = frozenset(
-    (
-        "methods",
-        "paths",
-        "ips",
-        "user_agents",
-        "languages",
-        "referrers",
-        "session_keys",
-        "exit_urls",
-    )
-)
 
 
 class AccessLogBuffer:
@@ -222,9 +80,6 @@ class AccessLogBuffer:
         A batch whose file cannot be written is lost (``segment_write`` logs why) rather than
         kept: the log must never grow without bound or take the site down with it.
         """
-        from cll.analytics.logstore import BLOCK_EVENTS
-        from cll.analytics.spool import segment_write
-
         spooled = 0
         with self._flush_lock:
             # A file becomes one block of the log: at most BLOCK_EVENTS events.
@@ -245,8 +100,6 @@ class AccessLogBuffer:
     def flush(self) -> int:
         """Spool what is buffered, then ingest the spool now; returns rows written (tests,
         and anything else that needs the log in the database at once)."""
-        from cll.analytics.spool import ingest
-
         self.spool()
         return ingest()
 
@@ -265,8 +118,6 @@ class AccessLogBuffer:
             self._thread = thread
 
     def _run(self) -> None:
-        from cll.analytics.spool import backlog_check
-
         while True:
             self._wake.wait(self.flush_seconds)
             self._wake.clear()

@@ -8,8 +8,10 @@ dictionary lookups and one tuple.
 
 Lawfulness (Belgian rules, ../shared/reference/privacy-law.md): the technical log is kept for
 security and operations under legitimate interest. The clickstream linkage (visitor and visit
-hashes, exit links) is captured only when ``consent_state(request).allows("analytics")``, which
-is never the case under Do Not Track or Global Privacy Control, whatever was clicked.
+hashes, exit links) is captured only when ``visitor_allows(request, "analytics")``, which
+is never the case under Do Not Track or Global Privacy Control, whatever was clicked. The answer
+comes from the consent app through the privacy kernel (``cll.privacy.visitor``): analytics imports
+no feature app.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 
-from cll.analytics.logbuffer import Event, buffer
-from cll.consent.selectors import consent_state
+from cll.analytics.events import Event
+from cll.analytics.logbuffer import buffer
 from cll.core.urlscrub import path_without_secrets
 from cll.lib.clientip import request_client_ip
+from cll.privacy.visitor import visitor_allows
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ class AccessLogMiddleware:
         method = request.method or ""
         # Only what can enter the clickstream needs the consent question: page views and exits
         # (pages already asked it for the page cache's key: memoised on the request).
-        if method == "GET" and 200 <= status < 400 and consent_state(request).allows("analytics"):
+        if method == "GET" and 200 <= status < 400 and visitor_allows(request, "analytics"):
             clickstream = True
             session_key = getattr(getattr(request, "session", None), "session_key", None)
             exit_url = getattr(request, EXIT_ATTRIBUTE, "")

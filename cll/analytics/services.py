@@ -29,7 +29,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from cll.analytics import logstore, parsing
-from cll.analytics.logbuffer import Batch, Event, Table
+from cll.analytics.events import Batch, Event, Table
 from cll.analytics.models import (
     KEY_LENGTH,
     PATH_LENGTH,

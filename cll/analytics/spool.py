@@ -42,9 +42,10 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from cll.analytics import logstore
-from cll.analytics.logbuffer import TABLE_FIELDS, Batch, Event, Table
+from cll.analytics.events import TABLE_FIELDS, Batch, Event, Table
 from cll.analytics.logstore import BLOCK_EVENTS
 from cll.analytics.models import LogSegment
+from cll.analytics.services import access_batch_ingest
 from cll.core import urlscrub
 
 logger = logging.getLogger(__name__)
@@ -253,8 +254,6 @@ def _ingest_file(directory: Path, name: str) -> int | None:
         with transaction.atomic():
             # Present: ingested before a crash that left the file behind.
             if not LogSegment.objects.filter(name=name).exists():
-                from cll.analytics.services import access_batch_ingest
-
                 LogSegment.objects.create(name=name)
                 written = access_batch_ingest(batch=batch)
     except (DataError, IntegrityError, ValueError, OverflowError):

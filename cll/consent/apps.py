@@ -25,6 +25,12 @@ def _page_cache_key(request) -> str:
     return consent_state(request).cache_key
 
 
+def _allows(request, category: str) -> bool:
+    from cll.consent.selectors import consent_state
+
+    return consent_state(request).allows(category)
+
+
 class ConsentConfig(AppConfig):
     name = "cll.consent"
     verbose_name = _("Cookies and consent")
@@ -32,7 +38,10 @@ class ConsentConfig(AppConfig):
     def ready(self) -> None:
         from cll.consent import checks  # noqa: F401  (registers the system checks)
         from cll.core import pagecache
+        from cll.privacy import visitor
 
         # Cached public pages show the banner (or not) and the tags the visitor consented to.
         pagecache.vary_key_on(_page_cache_key)
+        # The access log asks the kernel what a visitor allows; the answer is ours.
+        visitor.consent_reader_set(_allows)
         post_migrate.connect(_publish_cookie_policy, sender=self, dispatch_uid="consent:publish")

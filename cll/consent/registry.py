@@ -21,6 +21,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+# Bump when the banner's wording or categories change: every visitor is asked again.
+BANNER_VERSION = "2026-11-25"
+
 # Categories a visitor chooses (strictly necessary is always on and never asked).
 NECESSARY = "necessary"
 PREFERENCES = "preferences"
@@ -207,8 +210,6 @@ def by_category() -> list[tuple[str, list[Cookie]]]:
 
 def snapshot() -> dict:
     """The registry as published: what ``CookiePolicyVersion`` stores."""
-    from cll.consent.selectors import BANNER_VERSION
-
     return {
         "banner_version": BANNER_VERSION,
         "cookies": [cookie.snapshot() for cookie in cookies()],

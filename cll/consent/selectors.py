@@ -23,10 +23,11 @@ from django.core.signals import setting_changed
 from django.http import HttpRequest
 
 from cll.consent import registry
+from cll.consent.models import CookiePolicyVersion, TagConfiguration
+from cll.consent.registry import BANNER_VERSION
 from cll.lib.clientip import network_of, request_client_ip
+from cll.policies.selectors import policy_version_current
 
-# Bump when the banner's wording or categories change: every visitor is asked again.
-BANNER_VERSION = "2026-11-25"
 COOKIE_SALT = "cll.consent.cookie"
 _STATE_ATTR = "_cll_consent_state"
 _TAGS_CACHE_KEY = "consent:tags"
@@ -95,7 +96,6 @@ def policy_version() -> str:
     now = time.monotonic()
     if now - read_at < POLICY_VERSION_TTL:
         return value
-    from cll.policies.selectors import policy_version_current
 
     value = str(policy_version_current("privacy"))
     _policy_memo = (now, value)
@@ -236,8 +236,6 @@ def tag_configuration_values() -> dict:
     """The staff's tag configuration (cached; the cache is cleared when staff change it)."""
     values = cache.get(_TAGS_CACHE_KEY)
     if values is None:
-        from cll.consent.models import TagConfiguration
-
         row = TagConfiguration.objects.filter(pk=1).first()
         values = {
             "analytics_id": row.ga4_measurement_id if row else "",
@@ -303,12 +301,8 @@ def gtag_consent(state: ConsentState) -> dict[str, str]:
 
 
 def cookie_policy_versions():
-    from cll.consent.models import CookiePolicyVersion
-
     return CookiePolicyVersion.objects.order_by("-number")
 
 
 def cookie_policy_version_get(number: int):
-    from cll.consent.models import CookiePolicyVersion
-
     return CookiePolicyVersion.objects.filter(number=number).first()

@@ -46,7 +46,9 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from cll.core.context_processors import organisation
 from cll.core.models import OutboxEmail
+from cll.core.tasks import outbox_deliver
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +134,6 @@ def email_queue_template(
     Templates get the site identity as ``organisation`` and the public URL as ``site_url`` (e-mails
     have no request, so links must be absolute).
     """
-    from cll.core.context_processors import organisation
-
     context = {**organisation(None), "site_url": settings.SITE_URL, **context}
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
@@ -382,8 +382,6 @@ def _record_failure(email: OutboxEmail, exc: BaseException) -> Outcome:
 
 def _enqueue_delivery(email_id: UUID | str, *, run_after: datetime | None = None) -> None:
     """Ask the task queue to deliver one row; the sweeper is the safety net if this fails."""
-    from cll.core.tasks import outbox_deliver
-
     task = outbox_deliver
     if run_after is not None and task.get_backend().supports_defer:
         task = task.using(run_after=run_after)

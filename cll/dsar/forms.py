@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cll.dsar.models import DataSubjectRequest
 from cll.lib.formfields import BoundedDateField, today
+from cll.rights.models import Objection
 
 # The GDPR applies from this day: no request under it was received before.
 GDPR_APPLIES_FROM = datetime.date(2018, 5, 25)
@@ -111,7 +112,6 @@ class FulfilForm(CompleteForm):
             # Only an objection names a purpose.
             del self.fields["purpose"]
             return
-        from cll.rights.models import Objection
 
         self.fields["purpose"].required = True
         self.fields["purpose"].choices = [("", "---------"), *Objection.Purpose.choices]

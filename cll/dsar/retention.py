@@ -11,6 +11,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from cll.core.encryption import data_key_destroy
+from cll.dsar.models import DataSubjectRequest
 from cll.privacy.datamap import RETENTION
 from cll.privacy.retention import pruner
 
@@ -18,8 +20,6 @@ _CLOSED = ("completed", "rejected")
 
 
 def _discard(rows, *, dry_run: bool) -> int:
-    from cll.core.encryption import data_key_destroy
-
     count = 0
     for row in rows:
         count += 1
@@ -36,8 +36,6 @@ def _discard(rows, *, dry_run: bool) -> int:
 def prune_closed_requests(*, dry_run: bool = False) -> int:
     """Data-subject requests closed (completed or rejected) more than 3 years ago: deleted, their
     data key destroyed."""
-    from cll.dsar.models import DataSubjectRequest
-
     cutoff = timezone.now() - timedelta(days=RETENTION["dsar-request"].days)
     rows = DataSubjectRequest.objects.filter(status__in=_CLOSED, closed_at__lt=cutoff)
     return _discard(list(rows.only("pk", "public_id")), dry_run=dry_run)
@@ -47,8 +45,6 @@ def prune_closed_requests(*, dry_run: bool = False) -> int:
 def prune_unverified_requests(*, dry_run: bool = False) -> int:
     """Data-subject requests whose verification link expired more than 7 days ago without being
     followed: deleted, their data key destroyed."""
-    from cll.dsar.models import DataSubjectRequest
-
     cutoff = timezone.now() - timedelta(days=RETENTION["dsar-unverified"].days)
     rows = DataSubjectRequest.objects.filter(status="unverified", token_expires_at__lt=cutoff)
     return _discard(list(rows.only("pk", "public_id")), dry_run=dry_run)

@@ -39,11 +39,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cll.core.encryption import blind_index
+from cll.core.outbox import email_queue_template
 from cll.core.roles import Role, acting_role
 from cll.dsar import deadlines
 from cll.dsar.models import EMAIL_INDEX_PURPOSE, DataSubjectRequest
+from cll.erasure.services import erasure_execute
 from cll.privacy import datamap
 from cll.privacy.services import audit_record
+from cll.rights.services import export_start, objection_set, restriction_set
 
 Type = DataSubjectRequest.Type
 Status = DataSubjectRequest.Status
@@ -91,8 +94,6 @@ def request_audit(
 
 
 def _email_person(request: DataSubjectRequest, kind: str, **context) -> None:
-    from cll.core.outbox import email_queue_template
-
     email_queue_template(
         to=request.email,
         template_prefix=f"emails/dsar_{kind}",
@@ -411,8 +412,6 @@ def _notify_recipients(
     request: DataSubjectRequest, keys: list[str], *, actor, person: uuid.UUID
 ) -> None:
     """GDPR Art. 19: tell each recipient; by e-mail when the data map gives a contact address."""
-    from cll.core.outbox import email_queue_template
-
     now = timezone.now()
     notices = []
     for key in keys:
@@ -477,9 +476,6 @@ def request_fulfil(
     For rectification, erasure and restriction, recipients are worked out *before* the change
     (after an erasure there is nothing left to look at) and notified afterwards (Art. 19).
     """
-    from cll.erasure.services import erasure_execute
-    from cll.rights.services import export_start, objection_set, restriction_set
-
     with transaction.atomic():
         request = _locked(request)
         _require_open(request)
@@ -549,8 +545,6 @@ def _staff_with(*roles: str):
 
 
 def _email_staff(staff, kind: str, request: DataSubjectRequest, days: int) -> None:
-    from cll.core.outbox import email_queue_template
-
     with translation.override(settings.LANGUAGE_CODE):
         path = reverse("dsar_staff:request_detail", args=[request.public_id])
     email_queue_template(

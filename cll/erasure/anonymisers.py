@@ -11,6 +11,7 @@ import uuid
 
 from django.utils import timezone
 
+from cll.accounts.services import sessions_end_all
 from cll.erasure.engine import anonymiser
 
 # The address an erased account gets: random, in the reserved .invalid domain (RFC 2606).
@@ -32,8 +33,6 @@ def user_anonymise(user, names: tuple[str, ...]) -> None:
     it. Once the row holds nothing else, it leads to no one; it is how the journal replay and
     a second erasure recognise the shell.
     """
-    from cll.accounts.services import sessions_end_all
-
     sessions_end_all(user=user)
     user.email = f"erased-{uuid.uuid4().hex}@invalid"
     user.set_unusable_password()

@@ -11,7 +11,11 @@ class ErasureConfig(AppConfig):
 
         from cll.erasure import checks  # noqa: F401 (registers the system checks)
         from cll.erasure.engine import anonymisers_discover
+        from cll.erasure.services import erasure_execute
         from cll.erasure.signals import cancel_on_sign_in
+        from cll.privacy.eraser import eraser_set
 
         anonymisers_discover()
+        # Retention rules of apps below this one erase people through the kernel.
+        eraser_set(erasure_execute)
         user_logged_in.connect(cancel_on_sign_in, dispatch_uid="erasure.cancel_on_sign_in")

@@ -11,13 +11,12 @@ from __future__ import annotations
 from django.core import checks
 from django.db import models
 
+from cll.erasure.engine import erasure_plan
 from cll.privacy.datamap import Erasure
 
 
 @checks.register()
 def legal_hold_survives_erasure(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
-    from cll.erasure.engine import erasure_plan
-
     errors: list[checks.CheckMessage] = []
     plans = erasure_plan()
     deleted = {plan.model for plan in plans if plan.action == Erasure.DELETE}

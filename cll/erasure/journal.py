@@ -51,6 +51,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
+from cll.erasure.models import JournalPending
 from cll.lib.keyring import decode_key
 
 logger = logging.getLogger(__name__)
@@ -220,8 +221,6 @@ def journal_flush() -> int:
     Never raises for a journal that cannot be written: logs an error and leaves the rows for
     the next flush (an erasure already committed must not look failed to the person).
     """
-    from cll.erasure.models import JournalPending
-
     pending = list(JournalPending.objects.order_by("erased_at", "pk"))
     if not pending:
         return 0

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 
+from cll.accounts.models import Guardianship
+from cll.accounts.selectors import profile_get_for
+from cll.accounts.services import child_can_take_over
 from cll.erasure.engine import erasure_plan
 from cll.erasure.models import ErasureSchedule
 from cll.privacy.datamap import Category, Erasure
@@ -30,9 +33,6 @@ def wards_plan_for(*, guardian) -> WardPlan:
     date on file) and has no other active guardian would be left with an account nobody can
     use or manage: it is erased with the guardian. Any other child keeps their account.
     """
-    from cll.accounts.models import Guardianship
-    from cll.accounts.services import child_can_take_over
-
     plan = WardPlan()
     links = (
         Guardianship.objects.filter(guardian=guardian, status=Guardianship.Status.ACTIVE)
@@ -55,8 +55,6 @@ def wards_plan_for(*, guardian) -> WardPlan:
 
 def ward_names(children) -> list[dict]:
     """Public id and first and last name of each child, for the guardian's confirmation page."""
-    from cll.accounts.selectors import profile_get_for
-
     names = []
     for child in children:
         profile = profile_get_for(user=child)

@@ -22,11 +22,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from cll.accounts.models import Guardianship, User
+from cll.accounts.services import account_deactivate, account_reactivate
+from cll.core.models import DataKey
+from cll.core.outbox import email_queue_template
 from cll.erasure import engine
 from cll.erasure.anonymisers import is_erased
-from cll.erasure.journal import journal_flush
+from cll.erasure.journal import journal_flush, journal_read
 from cll.erasure.models import ErasureSchedule, JournalPending
-from cll.erasure.selectors import schedules_due, token_hash, wards_plan_for
+from cll.erasure.selectors import schedule_get_by_token, schedules_due, token_hash, wards_plan_for
 from cll.privacy.services import audit_record
 
 if TYPE_CHECKING:
@@ -114,8 +118,6 @@ def erasure_execute(
     someone already erased does nothing and says so (``report.already_erased``); it never
     raises. ``journal=False`` is for the journal replay, whose entries are journaled already.
     """
-    from cll.accounts.models import Guardianship, User
-
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=subject.pk).first()
         if user is None or is_erased(user):
@@ -154,10 +156,6 @@ def erasure_schedule(*, subject: User, actor: User | None = None) -> ErasureSche
     with a single-use link that cancels. Signing back in through the reactivation page cancels
     too. Raises ``AlreadyErased`` or ``AlreadyScheduled`` (translated messages).
     """
-    from cll.accounts.models import User
-    from cll.accounts.services import account_deactivate
-    from cll.core.outbox import email_queue_template
-
     token = secrets.token_urlsafe(32)
     language = translation.get_language() or settings.LANGUAGE_CODE
     with transaction.atomic():
@@ -205,9 +203,6 @@ def erasure_cancel(*, subject: User, actor: User | None = None) -> None:
 
     Raises ``NotScheduled`` when there is nothing to cancel (already cancelled or carried out).
     """
-    from cll.accounts.models import User
-    from cll.accounts.services import account_reactivate
-
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=subject.pk)
         deleted, _by_model = ErasureSchedule.objects.filter(user=user).delete()
@@ -221,8 +216,6 @@ def erasure_cancel(*, subject: User, actor: User | None = None) -> None:
 def erasure_cancel_by_token(*, token: str) -> User:
     """Cancel through the e-mailed link; returns the user. Raises ``NotScheduled`` for an
     unknown, used or expired link (the erasure already ran)."""
-    from cll.erasure.selectors import schedule_get_by_token
-
     schedule = schedule_get_by_token(token=token)
     if schedule is None:
         raise NotScheduled(
@@ -274,10 +267,6 @@ def erasure_journal_replay() -> ReplayReport:
     Pending erasures are flushed to the journal first. Only lines whose MAC verifies are
     applied (a forged line must not erase anyone); chain breaks are reported, not fatal.
     """
-    from cll.accounts.models import User
-    from cll.core.models import DataKey
-    from cll.erasure.journal import journal_read
-
     journal_flush()
     reading = journal_read()
     report = ReplayReport(lines=reading.lines, problems=list(reading.problems))
@@ -294,3 +283,21 @@ def erasure_journal_replay() -> ReplayReport:
         else:
             report.absent += 1
     return report
+
+
+def account_delete(*, user: User, actor: User | None = None) -> User:
+    """Erase the person's account now, as the data map says (cll/accounts/privacy.py).
+
+    One erasure path for the whole project: ``erasure_execute`` deletes the
+    profile, e-mail addresses, social accounts, second factors and sessions; keeps the account
+    row as an empty shell (random non-routable address, unusable password, inactive, no roles);
+    destroys the person's data key (crypto-shredding); erases a guardian's children who could
+    not take their account over; writes ``erasure.execute`` (ids and counts) and journals the
+    erasure. ``account.delete`` records who decided it. Erasing an erased account does nothing.
+    """
+
+    with transaction.atomic():
+        report = erasure_execute(subject=user, actor=actor, reason="account.delete")
+        if not report.already_erased:
+            audit_record(actor=actor or user, subject=user, action="account.delete", target=user)
+    return User.objects.get(pk=user.pk)

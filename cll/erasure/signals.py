@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.utils.translation import gettext as _
 
+from cll.erasure.models import ErasureSchedule
+from cll.erasure.services import NotScheduled, erasure_cancel
+
 
 def cancel_on_sign_in(sender, request, user, **kwargs) -> None:
     """Signing in again (after the reactivation page) cancels a pending erasure."""
-    from cll.erasure.models import ErasureSchedule
-    from cll.erasure.services import NotScheduled, erasure_cancel
-
     if not ErasureSchedule.objects.filter(user=user).exists():
         return
     try:

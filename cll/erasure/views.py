@@ -1,4 +1,5 @@
-"""Views of the erasure app: asking for erasure with a grace period, and cancelling it."""
+"""Views of the erasure app: deleting one's account now (or a child's), asking for erasure with a
+grace period, and cancelling it."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from cll.accounts.selectors import child_get_for
 from cll.erasure.forms import ErasureConfirmForm
 from cll.erasure.models import ErasureSchedule
 from cll.erasure.selectors import (
@@ -20,7 +22,12 @@ from cll.erasure.selectors import (
     ward_names,
     wards_plan_for,
 )
-from cll.erasure.services import ErasureError, erasure_cancel_by_token, erasure_schedule
+from cll.erasure.services import (
+    ErasureError,
+    account_delete,
+    erasure_cancel_by_token,
+    erasure_schedule,
+)
 
 
 def confirmation_context(user) -> dict:
@@ -92,3 +99,38 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
         )
         return redirect("account_login")
     return render(request, "erasure/cancel.html", {"schedule": schedule, "token": token})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete_view(request: HttpRequest) -> HttpResponse:
+    """Delete my account for good, now: asks for the password, shows what erasure does (from
+    the data map) and, to a guardian, which children are erased too (confirmed explicitly)."""
+
+    context = confirmation_context(request.user)
+    form = ErasureConfirmForm(
+        request.POST or None, user=request.user, wards_erased=len(context["wards_erased"])
+    )
+    if request.method == "POST" and form.is_valid():
+        account_delete(user=request.user)
+        logout(request)
+        messages.success(request, _("Your account and your personal data have been deleted."))
+        return redirect("content:home")
+    return render(request, "erasure/account_delete.html", {**context, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def child_delete(request: HttpRequest, public_id) -> HttpResponse:
+    """Delete one's child's account and data (guardians only; anyone else gets 404)."""
+    child = child_get_for(guardian=request.user, public_id=public_id)
+    if child is None:
+        raise Http404
+    if request.method == "POST":
+        account_delete(user=child, actor=request.user)
+        messages.success(request, _("Your child's account and data have been deleted."))
+        return redirect("accounts:profile")
+
+    return render(
+        request, "erasure/child_delete.html", {"child": child, "summary": erasure_summary()}
+    )

@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 
 from cll.core.outbox import email_queue
 from cll.policies.models import POLICY_LANGUAGES, PolicyResponse, PolicyVersion, PurposeConsent
+from cll.policies.tasks import policy_announce_task
 from cll.privacy import datamap
 from cll.privacy.services import audit_record
 
@@ -123,8 +124,6 @@ def policy_version_publish(*, actor, role: str, version: PolicyVersion) -> Polic
 
 
 def _enqueue_announcement(public_id) -> None:
-    from cll.policies.tasks import policy_announce_task
-
     # If the queue is down, the daily policy_deemed_task re-runs the announcement.
     policy_announce_task.enqueue(str(public_id))
 

@@ -3,8 +3,9 @@ register) and of third-party models."""
 
 from django.conf import settings
 
-# Django's and the libraries' models are declared apart, in thirdparty.py.
-from cll.privacy import thirdparty  # noqa: F401
+# The platform's tables and Django's and the libraries' models are declared apart, in
+# platform.py and thirdparty.py.
+from cll.privacy import platform, thirdparty  # noqa: F401
 from cll.privacy.datamap import (
     ACCOUNT_HOLDERS,
     ACCOUNT_PURPOSE,

@@ -29,8 +29,12 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from cll.core import outbox
+from cll.core.models import OutboxEmail
 from cll.privacy import thirdparty
 from cll.privacy.datamap import RETENTION, Retention
+from cll.privacy.models import AuditEntry, AuditSeal, Breach
+from cll.privacy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +138,6 @@ def retention_run(*, dry_run: bool, rules: Iterable[str] | None = None) -> list[
             continue
         runs.append(RuleRun(rule, has_pruner=True, count=count))
     if not dry_run:
-        from cll.privacy.services import audit_record
-
         with transaction.atomic():
             audit_record(
                 action="retention.run",
@@ -263,9 +265,6 @@ def prune_old_task_results(*, dry_run: bool = False) -> int:
 def prune_outbox(*, dry_run: bool = False) -> int:
     """Sent and failed e-mails are deleted after the period (cll/core/outbox.py, outbox_prune);
     messages still being delivered are kept."""
-    from cll.core import outbox
-    from cll.core.models import OutboxEmail
-
     if dry_run:
         return counted_without_change(outbox.outbox_prune, OutboxEmail.objects.count)
     return outbox.outbox_prune()
@@ -274,8 +273,6 @@ def prune_outbox(*, dry_run: bool = False) -> int:
 @pruner("breach-register")
 def prune_breach_register(*, dry_run: bool = False) -> int:
     """Breaches detected longer ago than the period are deleted with their notices."""
-    from cll.privacy.models import Breach
-
     old = Breach.objects.filter(detected_at__lt=cutoff("breach-register"))
     if dry_run:
         return old.count()
@@ -288,8 +285,6 @@ def prune_breach_register(*, dry_run: bool = False) -> int:
 def prune_audit_ledger(*, dry_run: bool = False) -> int:
     """Ledger entries older than the period are deleted, oldest first, behind a seal (the seq
     and hash of the last one removed) from which the chain is verified from then on."""
-    from cll.privacy.models import AuditEntry, AuditSeal
-
     old = AuditEntry.objects.filter(at__lt=cutoff("evidence"))
     if dry_run:
         return old.count()

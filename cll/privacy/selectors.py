@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from cll.privacy.models import AuditEntry, AuditSeal
+from cll.privacy.models import AuditEntry, AuditSeal, Breach, Decision
 from cll.privacy.services import GENESIS_HASH, audit_entry_hash
 
 
@@ -132,8 +132,6 @@ class BreachClock:
 
 
 def breach_clock(breach, *, now: datetime | None = None) -> BreachClock:
-    from cll.privacy.models import Decision
-
     now = now or timezone.now()
     deadline = breach.detected_at + timedelta(hours=breach.AUTHORITY_DEADLINE_HOURS)
     if breach.authority_notified_at is not None:
@@ -150,12 +148,8 @@ def breach_clock(breach, *, now: datetime | None = None) -> BreachClock:
 def breach_list_for(*, staff) -> QuerySet:
     """The register, newest detection first. Only the roles the views admit (Privacy officer,
     Administrator) reach it; the register holds no one's personal values in its list."""
-    from cll.privacy.models import Breach
-
     return Breach.objects.order_by("-detected_at")
 
 
 def breach_get_for(*, staff, public_id: uuid.UUID):
-    from cll.privacy.models import Breach
-
     return Breach.objects.filter(public_id=public_id).first()

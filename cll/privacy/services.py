@@ -21,8 +21,16 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from cll.core.outbox import email_queue_template
 from cll.privacy import datamap
-from cll.privacy.models import AuditEntry, AuditSeal
+from cll.privacy.models import (
+    AuditEntry,
+    AuditSeal,
+    Breach,
+    BreachNotice,
+    BreachNotification,
+    Decision,
+)
 
 GENESIS_HASH = "0" * 64
 
@@ -263,8 +271,6 @@ def breach_check(*, values: Mapping[str, Any]) -> None:
     - a notification of the authority more than 72 hours after detection carries the reasons
       for the delay (Art. 33(1)).
     """
-    from cll.privacy.models import Breach
-
     detected_at = values.get("detected_at")
     notified_at = values.get("authority_notified_at")
     if detected_at is not None and detected_at > timezone.now():
@@ -281,8 +287,6 @@ def breach_record(
     *, actor: AbstractBaseUser, role: str, values: Mapping[str, Any], route: str = ""
 ):
     """Record a new breach in the register; the actor is its reporter."""
-    from cll.privacy.models import Breach, Decision
-
     breach_check(values=values)
     with transaction.atomic():
         breach = Breach(
@@ -312,8 +316,6 @@ def breach_update(
 ):
     """Update a breach (assessment, measures, notification of the authority). Records which
     fields changed, and the notification of the authority as its own step."""
-    from cll.privacy.models import Breach, Decision
-
     with transaction.atomic():
         breach = Breach.objects.select_for_update().get(pk=breach.pk)
         merged = {name: getattr(breach, name) for name in BREACH_FIELDS}
@@ -380,9 +382,6 @@ def breach_people_notify(
     Returns ``(notice or None, how many were e-mailed)``.
     """
     from django.contrib.auth import get_user_model
-
-    from cll.core.outbox import email_queue_template
-    from cll.privacy.models import Breach, BreachNotice, BreachNotification
 
     User = get_user_model()
     if audience == BreachNotice.Audience.ALL_LEARNERS:

@@ -79,6 +79,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cll.core import encryption as crypto
+from cll.core.context_processors import organisation
 from cll.privacy import datamap
 from cll.privacy.datamap import Category, ModelMap
 
@@ -566,7 +567,6 @@ def write_export(
     now = timezone.now()
     summary = _summary(plans)
     unlinked = _unlinked()
-    from cll.core.context_processors import organisation
 
     controller = organisation(None)["organisation"]
     head = {

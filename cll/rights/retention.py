@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cll.privacy.retention import pruner
 from cll.rights.privacy import EXPORT_FILE
+from cll.rights.services import exports_prune
 
 
 @pruner(EXPORT_FILE)
@@ -11,6 +12,4 @@ def prune_exports(*, dry_run: bool = False) -> int:
     """Deletes data-export files once downloaded, failed, or CLL_EXPORT_EXPIRY_DAYS (7 by
     default) after they were ready; deletes the records of export requests after 30 days;
     returns how many exports were (or, in a dry run, would be) affected."""
-    from cll.rights.services import exports_prune
-
     return exports_prune(dry_run=dry_run)

@@ -25,7 +25,9 @@ from cll.core.roles import Role, acting_role
 from cll.privacy.services import audit_record
 from cll.rights import export
 from cll.rights.models import ExportJob, Objection, Restriction
+from cll.rights.privacy import EXPORT_RECORD_DAYS
 from cll.rights.selectors import OBJECTABLE_PURPOSES
+from cll.rights.tasks import export_build
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +107,6 @@ def export_start(*, subject: User, actor: User | None = None) -> ExportJob:
 
 
 def _enqueue_build(public_id: uuid.UUID) -> None:
-    from cll.rights.tasks import export_build
-
     export_build.enqueue(str(public_id))
 
 
@@ -243,8 +243,6 @@ def _then_delete(first: bytes, chunks: Iterator[bytes], path: Path) -> Iterator[
 def exports_prune(*, dry_run: bool = False) -> int:
     """Delete the files of exports downloaded, expired or failed, and the records of exports
     older than the data-export rule. Returns how many exports were (or would be) affected."""
-    from cll.rights.privacy import EXPORT_RECORD_DAYS
-
     now = timezone.now()
     used_up = Q(
         status__in=[ExportJob.Status.DOWNLOADED, ExportJob.Status.FAILED, ExportJob.Status.EXPIRED]

@@ -111,14 +111,14 @@ def test_reactivation_answers_alike_for_unknown_active_and_staff_disabled_accoun
 
 
 def test_deactivation_and_deletion_need_a_signed_in_post_with_csrf(alice):
-    for name in ("accounts:deactivate", "accounts:delete"):
+    for name in ("accounts:deactivate", "erasure:account_delete"):
         response = Client().get(reverse(name))
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("account_login"))
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
     assert client.post(reverse("accounts:deactivate")).status_code == 403
-    assert client.post(reverse("accounts:delete"), {"password": PASSWORD}).status_code == 403
+    assert client.post(reverse("erasure:account_delete"), {"password": PASSWORD}).status_code == 403
     alice.refresh_from_db()
     assert alice.is_active
     assert alice.email == "alice@example.org"
@@ -128,7 +128,7 @@ def test_the_profile_links_to_deactivation_and_deletion(client, alice):
     client.force_login(alice)
     page = client.get(reverse("accounts:profile")).content.decode()
     assert reverse("accounts:deactivate") in page
-    assert reverse("accounts:delete") in page
+    assert reverse("erasure:account_delete") in page
 
 
 # -- Deletion -------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def test_the_profile_links_to_deactivation_and_deletion(client, alice):
 
 def test_deletion_refuses_a_wrong_password(client, alice):
     client.force_login(alice)
-    response = client.post(reverse("accounts:delete"), {"password": "not my password"})
+    response = client.post(reverse("erasure:account_delete"), {"password": "not my password"})
     assert response.status_code == 200
     assert 'aria-invalid="true"' in response.content.decode()
     alice.refresh_from_db()
@@ -209,8 +209,8 @@ def test_deletion_leaves_no_personal_value_in_any_table(client, smtp_server):
     before = {value for _t, _c, cell in _raw_rows() for value in PERSONAL_VALUES if value in cell}
     assert SIGNUP["email"] in before
 
-    assert client.get(reverse("accounts:delete")).status_code == 200
-    response = client.post(reverse("accounts:delete"), {"password": PASSWORD})
+    assert client.get(reverse("erasure:account_delete")).status_code == 200
+    response = client.post(reverse("erasure:account_delete"), {"password": PASSWORD})
     assert response.status_code == 302
     assert _signed_out(client)
 

@@ -100,7 +100,7 @@ def test_a_child_registers_through_a_parent(client, smtp_server, gina):
     export = parent.get(reverse("accounts:child_export", args=[child.public_id]))
     assert export.status_code == 200
     assert json.loads(export.content)["profile"]["first_name"] == "Lotte"
-    assert parent.post(reverse("accounts:child_delete", args=[child.public_id])).status_code == 302
+    assert parent.post(reverse("erasure:child_delete", args=[child.public_id])).status_code == 302
     child.refresh_from_db()
     assert not LearnerProfile.objects.filter(user=child).exists()
     assert not child.is_active
@@ -142,7 +142,7 @@ def test_a_stranger_cannot_see_or_manage_someone_elses_child(client, smtp_server
     stranger.force_login(charlie)
     assert "Lotte" not in stranger.get(reverse("accounts:profile")).content.decode()
     assert stranger.get(reverse("accounts:child_export", args=[child.public_id])).status_code == 404
-    url = reverse("accounts:child_delete", args=[child.public_id])
+    url = reverse("erasure:child_delete", args=[child.public_id])
     assert stranger.get(url).status_code == 404
     assert stranger.post(url).status_code == 404
     assert LearnerProfile.objects.filter(user=child).exists()

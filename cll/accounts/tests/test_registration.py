@@ -170,12 +170,13 @@ def test_it_audits_the_creation_with_field_names_only(client):
 
 
 def test_it_saves_nothing_when_the_profile_cannot_be_written(client, monkeypatch):
-    from cll.accounts import services
+    from cll.accounts import forms
 
     def broken(*, user, data):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "profile_create", broken)
+    # The sign-up form's hook calls the service.
+    monkeypatch.setattr(forms, "profile_create", broken)
     client.raise_request_exception = False
     response = _signup(client)
     assert response.status_code == 500

@@ -9,7 +9,8 @@ from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
 from cll.analytics import logbuffer, spool
-from cll.analytics.logbuffer import AccessLogBuffer, Event
+from cll.analytics.events import Event
+from cll.analytics.logbuffer import AccessLogBuffer
 from cll.analytics.middleware import AccessLogMiddleware
 from cll.analytics.models import AccessLogBlock
 from cll.analytics.services import log_rows
@@ -31,7 +32,7 @@ def get(path="/fr/", *, status=200, session_key=None, **meta):
 
 def consenting(**extra):
     return mock.patch(
-        "cll.analytics.middleware.consent_state",
+        "cll.consent.selectors.consent_state",
         return_value=ConsentState(analytics=True, **extra),
     )
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from cll.analytics import retention, services
-from cll.analytics.logbuffer import Event
+from cll.analytics.events import Event
 from cll.analytics.models import DailyAggregate, VisitorSalt
 from cll.privacy.retention import PRUNERS
 

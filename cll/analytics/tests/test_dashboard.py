@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from cll.analytics import services
-from cll.analytics.logbuffer import Event
+from cll.analytics.events import Event
 from cll.privacy.datamap import Role
 from conftest import _user, staff_login
 

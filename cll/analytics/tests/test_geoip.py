@@ -21,7 +21,7 @@ from netaddr import IPSet
 
 from cll.analytics import geoip, parsing, services
 from cll.analytics.checks import geoip_databases
-from cll.analytics.logbuffer import Event
+from cll.analytics.events import Event
 from cll.analytics.models import DailyAggregate
 from cll.lib.env import ConfigError
 from cll.privacy.datamap import Role

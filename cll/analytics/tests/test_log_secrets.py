@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils import timezone, translation
 
 from cll.analytics import logbuffer, services
-from cll.analytics.logbuffer import Event
+from cll.analytics.events import Event
 from cll.analytics.models import AccessLogBlock, DailyAggregate
 from cll.core import urlscrub
 

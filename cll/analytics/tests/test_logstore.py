@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cll.analytics import logstore, services
-from cll.analytics.logbuffer import Event
+from cll.analytics.events import Event
 from cll.analytics.models import AccessLogBlock, VisitorSalt
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,9 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.utils import timezone
 
-from cll.analytics import logbuffer, logstore, spool
-from cll.analytics.logbuffer import AccessLogBuffer, Event
+from cll.analytics import events, logbuffer, logstore, spool
+from cll.analytics.events import Event
+from cll.analytics.logbuffer import AccessLogBuffer
 from cll.analytics.models import AccessLogBlock, LogSegment
 from cll.analytics.tasks import access_log_ingest
 
@@ -193,7 +194,7 @@ def test_a_crash_between_commit_and_unlink_does_not_duplicate_rows(spool_dir):
 def test_it_leaves_the_file_for_the_next_pass_when_the_database_fails(spool_dir):
     name = spool.segment_write(events=[event()])
     with mock.patch(
-        "cll.analytics.services.access_batch_ingest", side_effect=OperationalError("gone")
+        "cll.analytics.spool.access_batch_ingest", side_effect=OperationalError("gone")
     ):
         assert spool.ingest() == 0
     assert spool_files(spool_dir) == [name]
@@ -377,13 +378,13 @@ def test_the_task_ingests_the_spool(spool_dir):
 
 
 def test_the_batch_tables_are_the_text_columns():
-    batch = logbuffer.Batch.of([event()])
+    batch = events.Batch.of([event()])
     tables = {
         name
         for name, column in zip(batch._fields, batch, strict=True)
-        if isinstance(column, logbuffer.Table)
+        if isinstance(column, events.Table)
     }
-    assert tables == logbuffer.TABLE_FIELDS
+    assert tables == events.TABLE_FIELDS
 
 
 def test_the_writers_report_a_spool_nobody_ingests(spool_dir, caplog, monkeypatch):

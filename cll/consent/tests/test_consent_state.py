@@ -94,7 +94,7 @@ def test_it_asks_again_after_the_maximum_age():
 def test_it_asks_again_after_a_privacy_policy_change(monkeypatch):
     value = valid()
     monkeypatch.setattr(
-        "cll.policies.selectors.policy_version_current", lambda kind="privacy": "2099-01"
+        "cll.consent.selectors.policy_version_current", lambda kind="privacy": "2099-01"
     )
     selectors.policy_version_forget()
     state = consent_state(request_with(value))

@@ -74,14 +74,14 @@ def test_it_erases_young_children_without_another_guardian_and_keeps_the_others(
 def test_the_delete_page_lists_the_children_and_asks_for_confirmation(gina, family):
     client = Client()
     client.force_login(gina)
-    page = client.get(reverse("accounts:delete"))
+    page = client.get(reverse("erasure:account_delete"))
     text = page.content.decode()
     assert "Lotte Peeters" in text
     assert "Jonas Peeters" in text and "Emma Peeters" in text
     assert [c["name"] for c in page.context["wards_erased"]] == ["Lotte Peeters"]
 
     # The password alone is not enough while children would be erased.
-    response = client.post(reverse("accounts:delete"), {"password": PASSWORD})
+    response = client.post(reverse("erasure:account_delete"), {"password": PASSWORD})
     assert response.status_code == 200
     assert "Please confirm that your children" in response.content.decode()
     assert LearnerProfile.objects.filter(user=family["young"]).exists()
@@ -89,7 +89,7 @@ def test_the_delete_page_lists_the_children_and_asks_for_confirmation(gina, fami
     assert gina.is_active
 
     response = client.post(
-        reverse("accounts:delete"), {"password": PASSWORD, "confirm_wards": "on"}
+        reverse("erasure:account_delete"), {"password": PASSWORD, "confirm_wards": "on"}
     )
     assert response.status_code == 302
     assert not LearnerProfile.objects.filter(user=family["young"]).exists()
@@ -109,7 +109,7 @@ def test_the_grace_period_page_lists_the_children_too(gina, family):
 def test_a_person_without_children_is_not_asked_to_confirm(alice):
     client = Client()
     client.force_login(alice)
-    page = client.get(reverse("accounts:delete"))
+    page = client.get(reverse("erasure:account_delete"))
     assert "confirm_wards" not in page.context["form"].fields
     assert page.context["wards_erased"] == [] and page.context["wards_kept"] == []
 
@@ -118,8 +118,8 @@ def test_a_guardian_deleting_one_child_uses_the_same_erasure(gina, family):
     client = Client()
     client.force_login(gina)
     young = family["young"]
-    assert client.get(reverse("accounts:child_delete", args=[young.public_id])).status_code == 200
-    response = client.post(reverse("accounts:child_delete", args=[young.public_id]))
+    assert client.get(reverse("erasure:child_delete", args=[young.public_id])).status_code == 200
+    response = client.post(reverse("erasure:child_delete", args=[young.public_id]))
     assert response.status_code == 302
     (entry,) = AuditEntry.objects.filter(action="erasure.execute", subject=young.public_id)
     assert entry.actor == gina.public_id and entry.detail["reason"] == "account.delete"
@@ -127,7 +127,7 @@ def test_a_guardian_deleting_one_child_uses_the_same_erasure(gina, family):
     teen = family["teen"]
     stranger = Client()
     stranger.force_login(User.objects.create_user(email="x@example.org", password=PASSWORD))
-    assert stranger.post(reverse("accounts:child_delete", args=[teen.public_id])).status_code == 404
+    assert stranger.post(reverse("erasure:child_delete", args=[teen.public_id])).status_code == 404
     assert LearnerProfile.objects.filter(user=teen).exists()
 
 

@@ -7,6 +7,7 @@ from django.db import DatabaseError
 
 from cll.policies.forms import PolicyAcceptForm
 from cll.policies.selectors import policy_notice_for
+from cll.policies.text import policy_markdown_render
 
 register = template.Library()
 
@@ -36,6 +37,4 @@ def policy_notice(context) -> dict:
 @register.filter
 def policy_changes(version, language: str):
     """The summary of a version's changes in ``language`` (English if not translated), as HTML."""
-    from cll.policies.text import policy_markdown_render
-
     return policy_markdown_render(version.changes(language) or version.changes("en"))

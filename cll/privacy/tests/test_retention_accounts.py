@@ -41,7 +41,7 @@ def erased(monkeypatch) -> list:
         try:
             from cll.erasure.services import erasure_execute  # noqa: F401
         except ImportError:
-            from cll.accounts.services import account_delete
+            from cll.erasure.services import account_delete
 
             account_delete(user=user)
             return

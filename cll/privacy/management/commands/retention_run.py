@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cll.privacy.datamap import RETENTION
 from cll.privacy.retention import retention_run
 
 
@@ -21,8 +22,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run: bool = False, rules: list[str] | None = None, **options):
-        from cll.privacy.datamap import RETENTION
-
         unknown = sorted(set(rules or ()) - set(RETENTION))
         if unknown:
             raise CommandError(f"Unknown retention rule(s): {', '.join(unknown)}.")

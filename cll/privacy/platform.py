@@ -1,4 +1,6 @@
-"""Data map of the core app: the e-mail outbox (see cll/privacy/datamap.py)."""
+"""Data map of the platform's tables (cll/core: the e-mail outbox, the data keys, the page
+cache's version counter), declared by the kernel: the platform sits below it and imports none of
+it (see cll/privacy/datamap.py)."""
 
 from django.utils.translation import gettext_lazy as _
 
