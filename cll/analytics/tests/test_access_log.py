@@ -32,7 +32,7 @@ def get(path="/fr/", *, status=200, session_key=None, **meta):
 
 def consenting(**extra):
     return mock.patch(
-        "cll.consent.selectors.consent_state",
+        "cll.consent.hooks.consent_state",
         return_value=ConsentState(analytics=True, **extra),
     )
 

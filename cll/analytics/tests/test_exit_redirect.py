@@ -53,9 +53,7 @@ def test_it_signs_only_web_links():
 
 
 def test_it_records_the_exit_in_the_clickstream_with_consent(client):
-    with mock.patch(
-        "cll.consent.selectors.consent_state", return_value=ConsentState(analytics=True)
-    ):
+    with mock.patch("cll.consent.hooks.consent_state", return_value=ConsentState(analytics=True)):
         # A browser (a bot's clickstream is never recorded, consent or not).
         client.get(f"/fr/go/{outbound_token(url=DESTINATION)}/", HTTP_USER_AGENT=FIREFOX)
     logbuffer.flush()
