@@ -17,6 +17,7 @@ from cll.accounts.models import (
 )
 from cll.core.encryption import data_key_destroy
 from cll.core.outbox import email_queue_template
+from cll.lib.tokens import link_token_live, link_token_new
 from cll.policies.selectors import policy_version_current
 from cll.privacy.services import audit_record
 
@@ -150,32 +151,22 @@ def is_under_consent_age(birth_date) -> bool:
     return birth_date is not None and age_on(birth_date) < settings.DIGITAL_CONSENT_AGE
 
 
-def _token_hash(token: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def parental_consent_request_create(*, parent_email: str, language: str) -> None:
     """A child under the consent age asks a parent: keep only the parent's address (sealed
     with the request's own key) and the hash of the link, and e-mail the link (outbox)."""
     import datetime
-    import secrets
 
     from django.conf import settings
     from django.urls import reverse
     from django.utils import translation
 
-    token = secrets.token_urlsafe(32)
+    link = link_token_new(lifetime=datetime.timedelta(days=settings.PARENTAL_CONSENT_LINK_DAYS))
     with transaction.atomic():
         request = ParentalConsentRequest.objects.create(
-            parent_email=parent_email,
-            token_hash=_token_hash(token),
-            expires_at=timezone.now()
-            + datetime.timedelta(days=settings.PARENTAL_CONSENT_LINK_DAYS),
+            parent_email=parent_email, token_hash=link.hash, expires_at=link.expires_at
         )
         with translation.override(language):
-            path = reverse("accounts:parental_consent", args=[token])
+            path = reverse("accounts:parental_consent", args=[link.token])
         email_queue_template(
             to=parent_email,
             template_prefix="emails/parental_consent",
@@ -188,8 +179,8 @@ def parental_consent_request_create(*, parent_email: str, language: str) -> None
 def parental_consent_request_get(*, token: str):
     """The live (unused, unexpired) request behind a link, or None."""
 
-    return ParentalConsentRequest.objects.filter(
-        token_hash=_token_hash(token), expires_at__gt=timezone.now()
+    return link_token_live(
+        ParentalConsentRequest.objects, token, expires_field="expires_at"
     ).first()
 
 
@@ -229,11 +220,9 @@ def child_account_create(*, guardian: User, token: str, data: dict[str, Any]) ->
     """
 
     with transaction.atomic():
-        request = (
-            ParentalConsentRequest.objects.select_for_update()
-            .filter(token_hash=_token_hash(token), expires_at__gt=timezone.now())
-            .first()
-        )
+        request = link_token_live(
+            ParentalConsentRequest.objects.select_for_update(), token, expires_field="expires_at"
+        ).first()
         if request is None:
             raise ValueError("This consent link is unknown, used or expired.")
         child = _child_create(guardian=guardian, data=data)

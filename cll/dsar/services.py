@@ -24,8 +24,6 @@ still reach the person after their account is erased.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
@@ -44,6 +42,7 @@ from cll.core.roles import Role, acting_role
 from cll.dsar import deadlines
 from cll.dsar.models import EMAIL_INDEX_PURPOSE, DataSubjectRequest
 from cll.erasure.services import erasure_execute
+from cll.lib.tokens import link_token_hash, link_token_new
 from cll.privacy import datamap
 from cll.privacy.services import audit_record
 from cll.rights.services import export_start, objection_set, restriction_set
@@ -63,10 +62,6 @@ class RequestError(Exception):
 
 
 # -- Helpers --------------------------------------------------------------------------------------
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _normalise(email: str) -> str:
@@ -135,16 +130,14 @@ def _link(request: DataSubjectRequest, token: str) -> str:
 
 
 def _send_verification(request: DataSubjectRequest) -> None:
-    token = secrets.token_urlsafe(32)
-    request.token_hash = _token_hash(token)
-    request.token_expires_at = timezone.now() + datetime.timedelta(
-        hours=settings.DSAR_VERIFICATION_HOURS
-    )
+    link = link_token_new(lifetime=datetime.timedelta(hours=settings.DSAR_VERIFICATION_HOURS))
+    request.token_hash = link.hash
+    request.token_expires_at = link.expires_at
     request.save()
     _email_person(
         request,
         "verify",
-        link=_link(request, token),
+        link=_link(request, link.token),
         hours=settings.DSAR_VERIFICATION_HOURS,
     )
 
@@ -223,7 +216,7 @@ class LinkCheck:
 
 def request_link_check(*, token: str) -> LinkCheck:
     """What a verification link is worth, without using it (the GET of the link's page)."""
-    request = DataSubjectRequest.objects.filter(token_hash=_token_hash(token)).first()
+    request = DataSubjectRequest.objects.filter(token_hash=link_token_hash(token)).first()
     return _state(request)
 
 
@@ -246,7 +239,7 @@ def request_verify(*, token: str) -> LinkCheck:
     with transaction.atomic():
         request = (
             DataSubjectRequest.objects.select_for_update()
-            .filter(token_hash=_token_hash(token))
+            .filter(token_hash=link_token_hash(token))
             .first()
         )
         check = _state(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from cll.accounts.selectors import profile_get_for
 from cll.accounts.services import child_can_take_over
 from cll.erasure.engine import erasure_plan
 from cll.erasure.models import ErasureSchedule
+from cll.lib.tokens import link_token_hash
 from cll.privacy.datamap import Category, Erasure
 
 
@@ -97,15 +97,11 @@ def grace_days() -> int:
     return settings.ERASURE_GRACE_DAYS
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def schedule_get_by_token(*, token: str) -> ErasureSchedule | None:
     """The pending erasure a cancel link belongs to; None once cancelled or carried out."""
     return (
         ErasureSchedule.objects.select_related("user")
-        .filter(cancel_token_hash=token_hash(token))
+        .filter(cancel_token_hash=link_token_hash(token))
         .first()
     )
 

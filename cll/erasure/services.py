@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import logging
 import re
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -30,7 +29,8 @@ from cll.erasure import engine
 from cll.erasure.anonymisers import is_erased
 from cll.erasure.journal import journal_flush, journal_read
 from cll.erasure.models import ErasureSchedule, JournalPending
-from cll.erasure.selectors import schedule_get_by_token, schedules_due, token_hash, wards_plan_for
+from cll.erasure.selectors import schedule_get_by_token, schedules_due, wards_plan_for
+from cll.lib.tokens import link_token_new
 from cll.privacy.services import audit_record
 
 if TYPE_CHECKING:
@@ -156,7 +156,8 @@ def erasure_schedule(*, subject: User, actor: User | None = None) -> ErasureSche
     with a single-use link that cancels. Signing back in through the reactivation page cancels
     too. Raises ``AlreadyErased`` or ``AlreadyScheduled`` (translated messages).
     """
-    token = secrets.token_urlsafe(32)
+    # Valid while the erasure is pending: the row (and its hash) goes when it is carried out.
+    link = link_token_new(lifetime=None)
     language = translation.get_language() or settings.LANGUAGE_CODE
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=subject.pk)
@@ -171,12 +172,12 @@ def erasure_schedule(*, subject: User, actor: User | None = None) -> ErasureSche
             user=user,
             requested_at=now,
             due_at=now + datetime.timedelta(days=settings.ERASURE_GRACE_DAYS),
-            cancel_token_hash=token_hash(token),
+            cancel_token_hash=link.hash,
         )
         if user.is_active:
             account_deactivate(user=user)
         with translation.override(language):
-            path = reverse("erasure:cancel", args=[token])
+            path = reverse("erasure:cancel", args=[link.token])
         email_queue_template(
             to=user.email,
             template_prefix="emails/erasure_scheduled",

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cll.accounts.models import Guardianship, ParentalConsentRequest, User
-from cll.accounts.services import ChildLimitReached, _token_hash, child_add
+from cll.accounts.services import ChildLimitReached, child_add
 from cll.lib.env import ConfigError
+from cll.lib.tokens import link_token_hash
 from cll.privacy.models import AuditEntry
 from tests.test_configuration import load_settings, production_env
 
@@ -33,7 +34,7 @@ def _consent_link() -> tuple[str, ParentalConsentRequest]:
     token = secrets.token_urlsafe(32)
     request = ParentalConsentRequest.objects.create(
         parent_email="gina@example.org",
-        token_hash=_token_hash(token),
+        token_hash=link_token_hash(token),
         expires_at=timezone.now() + datetime.timedelta(days=7),
     )
     return reverse("accounts:parental_consent", args=[token]), request
