@@ -31,7 +31,7 @@ urlpatterns += i18n_patterns(
     path("staff/policies/", include("cll.policies.staff_urls")),
     path("staff/tags/", include("cll.consent.staff_urls")),
     # Data rights, requests, consent, policies (public and self-service pages).
-    path("account/privacy/", include("cll.rights.urls")),
+    path("account/", include("cll.rights.urls")),
     path("account/", include("cll.erasure.urls")),
     path("privacy-requests/", include("cll.dsar.urls")),
     path("consent/", include("cll.consent.urls")),

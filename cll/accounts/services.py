@@ -286,31 +286,6 @@ def child_add(*, guardian: User, data: dict[str, Any]) -> User:
         return _child_create(guardian=guardian, data=data)
 
 
-def child_export(*, guardian: User, child: User) -> dict[str, Any]:
-    """The child's data as the guardian downloads it (JSON), with its audit entry."""
-    profile = LearnerProfile.objects.filter(user=child).first()
-    data = {
-        "child": str(child.public_id),
-        "profile": {
-            name: (str(getattr(profile, name)) if getattr(profile, name) is not None else None)
-            for name in PROFILE_FIELDS
-        }
-        if profile
-        else None,
-        "guardianships": [
-            {
-                "consent_given_at": g.consent_given_at.isoformat(),
-                "policy_version": g.policy_version,
-                "status": g.status,
-            }
-            for g in child.guardianships.filter(guardian=guardian)
-        ],
-    }
-    with transaction.atomic():
-        audit_record(actor=guardian, subject=child, action="guardianship.export", target=child)
-    return data
-
-
 def child_can_take_over(child: User) -> bool:
     """Whether the child has reached the digital consent age (by the birth date on file)."""
     from django.conf import settings

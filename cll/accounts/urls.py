@@ -10,7 +10,6 @@ urlpatterns = [
     path("signup/child/", views.parental_consent_start, name="parental_consent_start"),
     path("consent/<str:token>/", views.parental_consent, name="parental_consent"),
     path("children/add/", views.child_add_view, name="child_add"),
-    path("children/<uuid:public_id>/export/", views.child_export_view, name="child_export"),
     path("children/<uuid:public_id>/handover/", views.child_handover, name="child_handover"),
 ]
 

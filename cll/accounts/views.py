@@ -12,7 +12,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -39,7 +39,6 @@ from cll.accounts.services import (
     child_account_create,
     child_add,
     child_can_take_over,
-    child_export,
     guardianship_handover,
     is_under_consent_age,
     parental_consent_request_create,
@@ -251,17 +250,6 @@ def _child_or_404(request, public_id):
     if child is None:
         raise Http404
     return child
-
-
-@login_required
-@require_http_methods(["GET"])
-def child_export_view(request: HttpRequest, public_id) -> HttpResponse:
-    """Download one's child's data as JSON (guardians only; anyone else gets 404)."""
-    child = _child_or_404(request, public_id)
-    response = JsonResponse(child_export(guardian=request.user, child=child))
-    response["Content-Disposition"] = f'attachment; filename="child-{child.public_id}.json"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
@@ -360,3 +361,26 @@ def objection_withdraw(*, subject: User, purpose: str, actor: User | None = None
             detail={"purpose": purpose},
         )
         objection.delete()
+
+
+# -- A guardian's copy of a child's data -----------------------------------------------------
+
+
+def child_export_write(*, guardian: User, child: User, out: BinaryIO) -> dict[str, int]:
+    """Write everything held about ``child`` into ``out`` (the same ZIP as "download all my
+    data": the data-map export engine), for their guardian, with its audit entry. The caller
+    has checked that ``guardian`` is the child's (``accounts.selectors.child_get_for``).
+
+    Synchronous: a child's data is small, and the guardian downloads it at once; the file never
+    rests on disk unsealed beyond the response (the caller's temporary file).
+    """
+    counts = export.write_export(subject=child.public_id, out=out, scratch_dir=export.export_dir())
+    with transaction.atomic():
+        audit_record(
+            actor=guardian,
+            subject=child,
+            action="guardianship.export",
+            target=child,
+            detail=counts,
+        )
+    return counts

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cll.accounts.selectors import child_get_for
 from cll.rights import selectors, services
-from cll.rights.export import ExportUnreadable
+from cll.rights.export import ExportUnreadable, export_dir
 from cll.rights.forms import ObjectionForm, RestrictionForm
 from cll.rights.models import ExportJob, Objection
 
@@ -126,3 +129,20 @@ def objection_withdraw(request: HttpRequest) -> HttpResponse:
     services.objection_withdraw(subject=request.user, purpose=form.cleaned_data["purpose"])
     messages.success(request, _("Your objection is withdrawn."))
     return redirect("rights:home")
+
+
+@login_required
+@require_GET
+def child_export(request: HttpRequest, public_id) -> HttpResponse:
+    """A guardian downloads everything held about their child (ZIP); anyone else gets 404."""
+    child = child_get_for(guardian=request.user, public_id=public_id)
+    if child is None:
+        raise Http404
+    export_dir().mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Deleted when the response is closed; private to the service's account meanwhile.
+    out = tempfile.TemporaryFile(dir=export_dir())  # noqa: SIM115 (FileResponse closes it)
+    services.child_export_write(guardian=request.user, child=child, out=out)
+    out.seek(0)
+    response = FileResponse(out, as_attachment=True, filename=f"cll-child-{child.public_id}.zip")
+    response["Cache-Control"] = "no-store"
+    return response

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import io
 import json
+import zipfile
 import re
 
 import pytest
@@ -97,16 +99,24 @@ def test_a_child_registers_through_a_parent(client, smtp_server, gina):
 
     # The guardian sees, exports and deletes the child's data.
     assert "Lotte" in parent.get(reverse("accounts:profile")).content.decode()
-    export = parent.get(reverse("accounts:child_export", args=[child.public_id]))
+    export = parent.get(reverse("rights:child_export", args=[child.public_id]))
     assert export.status_code == 200
-    assert json.loads(export.content)["profile"]["first_name"] == "Lotte"
+    # The same export as "download all my data" (the data-map engine), about the child.
+    with zipfile.ZipFile(io.BytesIO(b"".join(export.streaming_content))) as archive:
+        data = json.loads(archive.read("data.json"))
+    assert data["subject"] == str(child.public_id)
+    (profile,) = [r for r in data["records"] if r["model"] == "accounts.LearnerProfile"]
+    assert profile["rows"][0]["first_name"] == "Lotte"
+    assert AuditEntry.objects.filter(
+        action="guardianship.export", subject=child.public_id, actor=gina.public_id
+    ).exists()
     assert parent.post(reverse("erasure:child_delete", args=[child.public_id])).status_code == 302
     child.refresh_from_db()
     assert not LearnerProfile.objects.filter(user=child).exists()
     assert not child.is_active
     assert not Guardianship.objects.filter(child=child).exists()
     assert (
-        reverse("accounts:child_export", args=[child.public_id])
+        reverse("rights:child_export", args=[child.public_id])
         not in parent.get(reverse("accounts:profile")).content.decode()
     )
     assert AuditEntry.objects.filter(
@@ -141,7 +151,7 @@ def test_a_stranger_cannot_see_or_manage_someone_elses_child(client, smtp_server
     stranger = Client()
     stranger.force_login(charlie)
     assert "Lotte" not in stranger.get(reverse("accounts:profile")).content.decode()
-    assert stranger.get(reverse("accounts:child_export", args=[child.public_id])).status_code == 404
+    assert stranger.get(reverse("rights:child_export", args=[child.public_id])).status_code == 404
     url = reverse("erasure:child_delete", args=[child.public_id])
     assert stranger.get(url).status_code == 404
     assert stranger.post(url).status_code == 404
@@ -192,7 +202,7 @@ def test_a_child_who_reached_the_age_takes_over_their_account(client, smtp_serve
         action="guardianship.handover", subject=child.public_id, actor=gina.public_id
     ).exists()
     # The guardian no longer manages the account.
-    assert parent.get(reverse("accounts:child_export", args=[child.public_id])).status_code == 404
+    assert parent.get(reverse("rights:child_export", args=[child.public_id])).status_code == 404
 
 
 def test_a_guardian_adds_a_child_from_their_profile(gina):
