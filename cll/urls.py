@@ -34,8 +34,8 @@ urlpatterns += i18n_patterns(
     path("account/", include("cll.rights.urls")),
     path("account/", include("cll.erasure.urls")),
     path("privacy-requests/", include("cll.dsar.urls")),
-    path("consent/", include("cll.consent.urls")),
-    path("policies/", include("cll.policies.urls")),
+    path("", include("cll.consent.urls")),
+    path("", include("cll.policies.urls")),
     path("go/", include("cll.analytics.urls")),
     prefix_default_language=True,
 )

@@ -1,6 +1,6 @@
 """The cookie registry: every cookie this site or a tag it loads may set, declared in code.
 
-The cookie policy (``content:cookie_settings``) is generated from it, each published version of
+The cookie policy (``consent:cookie_settings``) is generated from it, each published version of
 it is kept (``CookiePolicyVersion``, see ``services.cookie_policy_publish``), and in the test
 settings a middleware fails any response that sets a cookie missing from it
 (``cll.consent.testing.UndeclaredCookieMiddleware``).

@@ -88,7 +88,7 @@ def max_age_seconds() -> int:
     return settings.CONSENT_MAX_AGE_DAYS * 86400
 
 
-def policy_version() -> str:
+def privacy_policy_version() -> str:
     """The privacy policy version in force, read at most every ``POLICY_VERSION_TTL`` seconds
     per process (``consent_state`` runs on every request and must not query the database)."""
     global _policy_memo
@@ -102,12 +102,12 @@ def policy_version() -> str:
     return value
 
 
-def policy_version_forget(**kwargs) -> None:
+def privacy_policy_version_forget(**kwargs) -> None:
     global _policy_memo
     _policy_memo = (float("-inf"), "")
 
 
-setting_changed.connect(policy_version_forget, dispatch_uid="consent:policy_version")
+setting_changed.connect(privacy_policy_version_forget, dispatch_uid="consent:policy_version")
 
 
 def consent_payload(request: HttpRequest) -> dict | None:
@@ -149,7 +149,7 @@ def _state_from(request: HttpRequest) -> ConsentState:
     current = (
         categories is not None
         and payload.get("b") == BANNER_VERSION
-        and payload.get("p") == policy_version()
+        and payload.get("p") == privacy_policy_version()
     )
     if not current:
         # The id and the recorded objection survive a re-prompt; the choice does not.

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from cll.consent import registry
 from cll.consent.models import CookiePolicyVersion, TagConfiguration
-from cll.consent.selectors import BANNER_VERSION, COOKIE_SALT, policy_version, tags_forget
+from cll.consent.selectors import BANNER_VERSION, COOKIE_SALT, privacy_policy_version, tags_forget
 from cll.privacy.services import audit_record
 
 ACTION = "consent.cookies"
@@ -47,7 +47,7 @@ def consent_cookie_value(*, consent_id: str, categories: list[str] | None, objec
         "id": consent_id,
         "c": categories,
         "b": BANNER_VERSION,
-        "p": policy_version(),
+        "p": privacy_policy_version(),
         "t": int(time.time()),
     }
     if objection:
@@ -123,7 +123,7 @@ def _ledger(user, consent_id: str, route: str, **detail) -> None:
     consent id first and the banner and policy versions it was made under."""
     person = _person(user)
     detail = {"consent_id": consent_id, **detail}
-    detail.update(banner_version=BANNER_VERSION, policy_version=policy_version())
+    detail.update(banner_version=BANNER_VERSION, policy_version=privacy_policy_version())
     with transaction.atomic():
         audit_record(
             actor=person,

@@ -238,7 +238,7 @@ def cookie_settings(request: HttpRequest) -> HttpResponse:
     versions = list(cookie_policy_versions()[:50])
     return render(
         request,
-        "content/pages/cookie_settings.html",
+        "consent/cookie_settings.html",
         {
             "consent": state,
             "sections": sections,

@@ -48,7 +48,7 @@ def _placeholders() -> dict[str, str]:
         "organisation_name": settings.ORGANISATION_NAME,
         "dpa_registration": settings.DPA_REGISTRATION,
         "company_number": settings.COMPANY_NUMBER,
-        "privacy_url": reverse("content:privacy_policy"),
+        "privacy_url": reverse("policies:privacy_policy"),
         "contact_url": reverse("content:contact"),
     }
 

@@ -1,5 +1,5 @@
-"""Public pages of the policies app, under /<language>/policies/ (the current versions are at
-content:privacy_policy and content:terms)."""
+"""Public pages of the policies app, under /<language>/: the current privacy policy and terms,
+every published version, and the answers to a change."""
 
 from django.urls import path
 
@@ -7,8 +7,10 @@ from cll.policies import views
 
 app_name = "policies"
 urlpatterns = [
-    path("respond/<uuid:public_id>/", views.respond, name="respond"),
-    path("choices/", views.choices, name="choices"),
+    path("privacy/", views.privacy_policy, name="privacy_policy"),
+    path("terms/", views.terms, name="terms"),
+    path("policies/respond/<uuid:public_id>/", views.respond, name="respond"),
+    path("policies/choices/", views.choices, name="choices"),
     # Versions are public texts: kept in logs (cll/core/urlscrub.py).
-    path("<slug:kind>/<public:version>/", views.version_detail, name="version_detail"),
+    path("policies/<slug:kind>/<public:version>/", views.version_detail, name="version_detail"),
 ]

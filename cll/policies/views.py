@@ -23,8 +23,8 @@ from cll.policies.models import PolicyKind, PolicyVersion
 from cll.policies.text import policy_markdown_render
 
 TEMPLATES = {
-    PolicyKind.PRIVACY: "content/pages/privacy_policy.html",
-    PolicyKind.TERMS: "content/pages/terms.html",
+    PolicyKind.PRIVACY: "policies/privacy_policy.html",
+    PolicyKind.TERMS: "policies/terms.html",
 }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 import io
 import json
-import zipfile
 import re
+import zipfile
 
 import pytest
 from django.test import Client

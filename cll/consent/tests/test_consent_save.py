@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cll.consent import registry
-from cll.consent.selectors import BANNER_VERSION, policy_version
+from cll.consent.selectors import BANNER_VERSION, privacy_policy_version
 from cll.consent.tests.helpers import ORIGIN, choose, consent_cookie, consent_records
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def test_it_records_one_entry_per_choice(client):
         assert detail["previous"] == previous
         assert detail["how"] == ("banner" if source == "banner" else "settings page")
         assert detail["banner_version"] == BANNER_VERSION
-        assert detail["policy_version"] == policy_version()
+        assert detail["policy_version"] == privacy_policy_version()
         assert detail["network"] == "127.0.0.0/24"
         previous = detail["categories"]
     # One pseudonymous id links all of this browser's choices.

@@ -96,9 +96,9 @@ def test_it_asks_again_after_a_privacy_policy_change(monkeypatch):
     monkeypatch.setattr(
         "cll.consent.selectors.policy_version_current", lambda kind="privacy": "2099-01"
     )
-    selectors.policy_version_forget()
+    selectors.privacy_policy_version_forget()
     state = consent_state(request_with(value))
-    selectors.policy_version_forget()
+    selectors.privacy_policy_version_forget()
     assert not state.decided
     # The pseudonymous id survives, so the new choice is linked to the old one.
     assert state.consent_id == "a" * 32

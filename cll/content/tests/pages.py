@@ -59,10 +59,10 @@ class Page(HTMLParser):
 PUBLIC_PAGES = [
     "content:home",
     "content:news_list",
-    "content:privacy_policy",
-    "content:cookie_settings",
+    "policies:privacy_policy",
+    "consent:cookie_settings",
     "content:contact",
-    "content:terms",
+    "policies:terms",
     "content:accessibility",
     "courses:session_list",
 ]

@@ -21,15 +21,18 @@ def url(name: str, language: str) -> str:
     ("name", "headings"),
     [
         (
-            "content:privacy_policy",
+            "policies:privacy_policy",
             ("Politique de confidentialité", "Privacy policy", "Privacybeleid"),
         ),
         (
-            "content:cookie_settings",
+            "consent:cookie_settings",
             ("Paramètres des cookies", "Cookie settings", "Cookie-instellingen"),
         ),
         ("content:contact", ("Contact", "Contact", "Contact")),
-        ("content:terms", ("Conditions générales", "Terms and conditions", "Algemene voorwaarden")),
+        (
+            "policies:terms",
+            ("Conditions générales", "Terms and conditions", "Algemene voorwaarden"),
+        ),
         (
             "content:accessibility",
             (
@@ -64,10 +67,10 @@ def test_every_footer_link_resolves(client, language):
     assert footer_links == [
         url(name, language)
         for name in (
-            "content:privacy_policy",
-            "content:cookie_settings",
+            "policies:privacy_policy",
+            "consent:cookie_settings",
             "content:contact",
-            "content:terms",
+            "policies:terms",
             "content:accessibility",
         )
     ]
