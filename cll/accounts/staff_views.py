@@ -30,7 +30,7 @@ def learner_list(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "staff/learner_list.html",
+        "accounts/staff/learner_list.html",
         {
             "page": page,
             "columns": staff_selectors.learner_list_columns_for(staff=request.user),
@@ -45,4 +45,4 @@ def learner_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     learner = staff_selectors.learner_get_for(staff=request.user, public_id=public_id)
     if learner is None:
         raise Http404
-    return render(request, "staff/learner_detail.html", {"learner": learner})
+    return render(request, "accounts/staff/learner_detail.html", {"learner": learner})

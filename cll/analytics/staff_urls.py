@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from cll.analytics import views
+from cll.analytics import staff_views
 
 app_name = "analytics_staff"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("export.csv", views.dashboard_export, name="export"),
+    path("", staff_views.dashboard, name="dashboard"),
+    path("export.csv", staff_views.dashboard_export, name="export"),
 ]

@@ -2,9 +2,9 @@
 
 from django.urls import path
 
-from cll.consent import views
+from cll.consent import staff_views
 
 app_name = "consent_staff"
 urlpatterns = [
-    path("", views.tags_edit, name="tags_edit"),
+    path("", staff_views.tags_edit, name="tags_edit"),
 ]

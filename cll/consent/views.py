@@ -17,17 +17,16 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from cll.consent import registry, services
-from cll.consent.forms import ConsentForm, TagConfigurationForm
-from cll.consent.models import TagConfiguration
+from cll.consent.forms import ConsentForm
 from cll.consent.selectors import (
     ConsentState,
     consent_state,
@@ -36,9 +35,7 @@ from cll.consent.selectors import (
     max_age_seconds,
     minimised_ip,
 )
-from cll.core.roles import acting_role, staff_role_required
 from cll.lib.urls import safe_next
-from cll.privacy.datamap import Role
 
 # The date our GPC support statement last changed (https://privacycg.github.io/gpc-spec/).
 GPC_LAST_UPDATE = "2026-11-25"
@@ -275,25 +272,3 @@ def gpc_json(request: HttpRequest) -> JsonResponse:
     response = JsonResponse({"gpc": True, "lastUpdate": GPC_LAST_UPDATE})
     response["Cache-Control"] = "public, max-age=86400"
     return response
-
-
-@staff_role_required(Role.ADMINISTRATOR, Role.MARKETING)
-@require_http_methods(["GET", "HEAD", "POST"])
-def tags_edit(request: HttpRequest) -> HttpResponse:
-    """Staff: the Google tag ids (loaded only for visitors who consent, never under DNT/GPC)."""
-    config = TagConfiguration.objects.filter(pk=1).first() or TagConfiguration(pk=1)
-    form = TagConfigurationForm(request.POST or None, instance=config)
-    if request.method == "POST" and form.is_valid():
-        role = acting_role(request.user, Role.ADMINISTRATOR, Role.MARKETING)
-        services.tag_configuration_update(
-            actor=request.user,
-            role=role,
-            values={name: form.cleaned_data[name] for name in form.Meta.fields},
-            route="consent_staff:tags_edit",
-        )
-        return redirect(reverse("consent_staff:tags_edit") + "?saved=1")
-    return render(
-        request,
-        "consent/staff/tags_edit.html",
-        {"form": form, "saved": request.GET.get("saved") == "1", "config": config},
-    )
