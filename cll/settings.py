@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "cll.consent",
     "cll.analytics",
     "cll.policies",
+    "cll.breaches",
     # Accounts (django-allauth): registration, login, e-mail verification, password reset.
     # Country names in the visitor's language (translations ship with the package).
     "django_countries",
@@ -580,7 +581,7 @@ if INACTIVE_WARNING_DAYS >= INACTIVE_ACCOUNT_DAYS:
     raise env.ConfigError("CLL_INACTIVE_WARNING_DAYS must be below CLL_INACTIVE_ACCOUNT_DAYS.")
 # Registrations whose e-mail address was never confirmed are erased after this many days.
 UNCONFIRMED_REGISTRATION_DAYS = env.integer("CLL_UNCONFIRMED_REGISTRATION_DAYS", 7, minimum=1)
-# The breach register is kept this long after a breach was detected (GDPR Art. 33(5)).
+# The breach register (cll/breaches) is kept this long after a breach was detected (Art. 33(5)).
 BREACH_REGISTER_DAYS = env.integer("CLL_BREACH_REGISTER_DAYS", 5 * 365, minimum=365)
 
 # -- Policies (cll/policies): versioned privacy policy and terms, the privacy contact -----------

@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("staff/", include("cll.accounts.staff_urls")),
     path("staff/requests/", include("cll.dsar.staff_urls")),
     path("staff/privacy/", include("cll.privacy.staff_urls")),
+    path("staff/privacy/breaches/", include("cll.breaches.staff_urls")),
     path("staff/analytics/", include("cll.analytics.staff_urls")),
     path("staff/policies/", include("cll.policies.staff_urls")),
     path("staff/tags/", include("cll.consent.staff_urls")),

@@ -1,4 +1,4 @@
-"""Forms of the privacy app's staff pages (validation only; the services write)."""
+"""Forms of the breach register's staff pages (validation only; the services write)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from cll.breaches.models import Breach, BreachNotice
+from cll.breaches.services import BREACH_FIELDS
 from cll.lib.formfields import BoundedDateTimeField, now
 from cll.privacy.datamap import Category
-from cll.privacy.models import Breach, BreachNotice
-from cll.privacy.services import BREACH_FIELDS
 
 
 def _register_start() -> datetime.datetime:
@@ -147,8 +148,6 @@ class BreachNoticeForm(forms.Form):
             self.add_error("public_ids", _("List at least one account, or choose all learners."))
         ids = sorted({uuid.UUID(token) for token in tokens}) if not bad else []
         if ids:
-            from django.contrib.auth import get_user_model
-
             known = set(
                 get_user_model()
                 .objects.filter(public_id__in=ids)

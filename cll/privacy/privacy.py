@@ -1,7 +1,5 @@
-"""Data map of the privacy app itself (keys, the evidence ledger, retention notices, the breach
-register) and of third-party models."""
-
-from django.conf import settings
+"""Data map of the privacy app itself (keys, the evidence ledger, retention notices) and of
+third-party models."""
 
 # The platform's tables and Django's and the libraries' models are declared apart, in
 # platform.py and thirdparty.py.
@@ -121,101 +119,6 @@ register(
             "subject",
             "warned_at",
             "due_at",
-        ),
-    },
-)
-
-BREACH_REGISTER = retention_rule(
-    "breach-register",
-    f"The register of personal-data breaches (GDPR Art. 33(5)) is kept "
-    f"{settings.BREACH_REGISTER_DAYS} days after the breach was detected, then deleted with the "
-    "notices sent about it.",
-    days=settings.BREACH_REGISTER_DAYS,
-)
-_register_readers = (Role.PRIVACY_OFFICER, Role.ADMINISTRATOR)
-# Who recorded or sent what: a staff member, named in the register as its author.
-_breach_author = FieldRule(
-    Category.IDENTITY,
-    (ACCOUNTABILITY_PURPOSE,),
-    Basis.LEGAL_OBLIGATION,
-    BREACH_REGISTER,
-    Erasure.ANONYMISE,
-    readers=_register_readers,
-)
-# What staff wrote about the breach may name the people concerned: kept under legal hold, the
-# authority may ask for it (Art. 33(5)).
-_breach_text = FieldRule(
-    Category.CONTENT,
-    (ACCOUNTABILITY_PURPOSE,),
-    Basis.LEGAL_OBLIGATION,
-    BREACH_REGISTER,
-    Erasure.LEGAL_HOLD,
-    readers=_register_readers,
-)
-
-register(
-    "privacy.Breach",
-    subject="reported_by",
-    description="Register of personal-data breaches (GDPR Art. 33 and 34).",
-    fields={
-        **same(
-            NOT_PERSONAL,
-            "id",
-            "public_id",
-            "detected_at",
-            "data_categories",
-            "people_count",
-            "records_count",
-            "authority_notification",
-            "authority_notified_at",
-            "authority_reference",
-            "people_notification",
-            "people_notified_at",
-            "created_at",
-            "updated_at",
-        ),
-        "reported_by": _breach_author,
-        **same(
-            _breach_text,
-            "title",
-            "nature",
-            "people_categories",
-            "consequences",
-            "measures",
-            "late_reason",
-            "decision_reasons",
-        ),
-    },
-)
-register(
-    "privacy.BreachNotice",
-    subject="sent_by",
-    description="Messages sent to the people concerned by a breach (GDPR Art. 34).",
-    fields={
-        **same(NOT_PERSONAL, "id", "public_id", "breach", "audience", "sent_at", "recipients"),
-        "sent_by": _breach_author,
-        **same(_breach_text, "subject", "body"),
-    },
-)
-register(
-    "privacy.BreachNotification",
-    subject="id:person",
-    description="Who was told about a breach, and by which e-mail (GDPR Art. 34).",
-    people=(ACCOUNT_HOLDERS,),
-    fields={
-        **same(NOT_PERSONAL, "id", "breach", "notice"),
-        **same(
-            FieldRule(
-                Category.TECHNICAL,
-                (ACCOUNTABILITY_PURPOSE,),
-                Basis.LEGAL_OBLIGATION,
-                BREACH_REGISTER,
-                Erasure.LEGAL_HOLD,
-                readers=(Role.SELF, *_register_readers),
-            ),
-            "person",
-            "email",
-            "created_at",
         ),
     },
 )

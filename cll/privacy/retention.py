@@ -13,7 +13,7 @@ days or none when the end is an event). The code that applies a rule is register
 - ``PruneCommand`` makes the plain ``prune_<thing>`` commands, whose help states the rule.
 
 This module holds the pruners of the third-party tables (sessions, admin log, task results),
-of the outbox and of the privacy app's own tables (breach register, evidence ledger).
+of the outbox and of the privacy app's own table (the evidence ledger).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from cll.core import outbox
 from cll.core.models import OutboxEmail
 from cll.privacy import thirdparty
 from cll.privacy.datamap import RETENTION, Retention
-from cll.privacy.models import AuditEntry, AuditSeal, Breach
+from cll.privacy.models import AuditEntry, AuditSeal
 from cll.privacy.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -268,17 +268,6 @@ def prune_outbox(*, dry_run: bool = False) -> int:
     if dry_run:
         return counted_without_change(outbox.outbox_prune, OutboxEmail.objects.count)
     return outbox.outbox_prune()
-
-
-@pruner("breach-register")
-def prune_breach_register(*, dry_run: bool = False) -> int:
-    """Breaches detected longer ago than the period are deleted with their notices."""
-    old = Breach.objects.filter(detected_at__lt=cutoff("breach-register"))
-    if dry_run:
-        return old.count()
-    count = old.count()
-    old.delete()
-    return count
 
 
 @pruner("evidence")

@@ -1,4 +1,5 @@
-"""Staff pages of the privacy app, under /<language>/staff/privacy/ (staff MFA middleware)."""
+"""Staff pages of the privacy app, under /<language>/staff/privacy/ (staff MFA middleware). The
+breach register is served under breaches/ by its own app (cll/breaches/staff_urls.py)."""
 
 from django.urls import path
 
@@ -11,8 +12,4 @@ urlpatterns = [
     path("record-of-processing.csv", staff_views.ropa_csv, name="ropa_csv"),
     path("record-of-processing.json", staff_views.ropa_json, name="ropa_json"),
     path("retention/", staff_views.retention_preview, name="retention"),
-    path("breaches/", staff_views.breach_list, name="breach_list"),
-    path("breaches/new/", staff_views.breach_record, name="breach_record"),
-    path("breaches/<uuid:public_id>/", staff_views.breach_detail, name="breach_detail"),
-    path("breaches/<uuid:public_id>/notify/", staff_views.breach_notify, name="breach_notify"),
 ]

@@ -1,52 +1,33 @@
-"""Staff pages of the privacy app (Privacy officer and Administrator): the privacy officer's
-home, the record of processing activities, the retention dry run and the breach register.
+"""Staff pages of the privacy app (Privacy officer and Administrator), templates under
+templates/privacy/staff/: the privacy officer's home, the record of processing activities and
+the retention dry run.
 
-Thin views: ``ropa`` builds the record, ``retention`` runs the pruners dry, the services write
-the register (and its audit entries) and e-mail people through the outbox.
+Thin views: ``ropa`` builds the record, ``retention`` runs the pruners dry. The home links the
+officer's tools that feature apps serve (the request queue, the breach register) by URL name in
+its template only: the kernel imports no feature app.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 
-from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET
 
-from cll.core.roles import acting_role, staff_role_required
-from cll.privacy import ropa, selectors, services
+from cll.core.roles import staff_role_required
+from cll.privacy import ropa
 from cll.privacy.datamap import Role
-from cll.privacy.forms import BreachForm, BreachNoticeForm
 from cll.privacy.retention import retention_run
 
 ROLES = (Role.PRIVACY_OFFICER, Role.ADMINISTRATOR)
 
 
-def _route(request: HttpRequest) -> str:
-    match = request.resolver_match
-    return match.view_name if match is not None else ""
-
-
 @staff_role_required(*ROLES)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    breaches = selectors.breach_list_for(staff=request.user)
-    open_clocks = [
-        (breach, clock)
-        for breach in breaches[:50]
-        if (clock := selectors.breach_clock(breach)).state in ("running", "overdue")
-    ]
-    return render(
-        request,
-        "privacy/home.html",
-        {"open_clocks": open_clocks, "breach_count": breaches.count()},
-    )
+    return render(request, "privacy/staff/home.html")
 
 
 # -- Record of processing activities ------------------------------------------------------------
@@ -57,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def ropa_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
-        "privacy/ropa.html",
+        "privacy/staff/ropa.html",
         {
             "controller": ropa.controller(),
             "activities": ropa.activities(),
@@ -94,127 +75,4 @@ def ropa_json(request: HttpRequest) -> HttpResponse:
 @require_GET
 def retention_preview(request: HttpRequest) -> HttpResponse:
     """What the next daily run would remove, rule by rule (nothing is changed)."""
-    return render(request, "privacy/retention.html", {"runs": retention_run(dry_run=True)})
-
-
-# -- Breach register ----------------------------------------------------------------------------
-
-
-def _breach_or_404(request: HttpRequest, public_id: uuid.UUID):
-    breach = selectors.breach_get_for(staff=request.user, public_id=public_id)
-    if breach is None:
-        raise Http404
-    return breach
-
-
-def _form_with_service_error(form, exc: services.BreachError) -> None:
-    # The form checks the same rules; this only answers a race with another edit.
-    form.add_error(str(exc) if str(exc) in form.fields else None, _("This change was refused."))
-
-
-@staff_role_required(*ROLES)
-@require_GET
-def breach_list(request: HttpRequest) -> HttpResponse:
-    breaches = selectors.breach_list_for(staff=request.user)
-    rows = [(breach, selectors.breach_clock(breach)) for breach in breaches]
-    return render(request, "privacy/breach_list.html", {"rows": rows})
-
-
-@staff_role_required(*ROLES)
-@require_http_methods(["GET", "POST"])
-def breach_record(request: HttpRequest) -> HttpResponse:
-    form = BreachForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            breach = services.breach_record(
-                actor=request.user,
-                role=acting_role(request.user, *ROLES),
-                values=form.cleaned_data,
-                route=_route(request),
-            )
-        except services.BreachError as exc:
-            _form_with_service_error(form, exc)
-        else:
-            messages.success(request, _("The breach is recorded in the register."))
-            return redirect(breach.get_absolute_url())
-    return render(request, "privacy/breach_form.html", {"form": form, "breach": None})
-
-
-@staff_role_required(*ROLES)
-@require_http_methods(["GET", "POST"])
-def breach_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    breach = _breach_or_404(request, public_id)
-    form = BreachForm(request.POST or None, instance=breach)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.breach_update(
-                    actor=request.user,
-                    role=acting_role(request.user, *ROLES),
-                    breach=breach,
-                    values=form.cleaned_data,
-                    route=_route(request),
-                )
-            except services.BreachError as exc:
-                _form_with_service_error(form, exc)
-            else:
-                messages.success(request, _("The breach record is updated."))
-                return redirect(breach.get_absolute_url())
-        # Nothing was saved: show the stored record beside the form's errors.
-        breach.refresh_from_db()
-    return render(
-        request,
-        "privacy/breach_detail.html",
-        {
-            "breach": breach,
-            "clock": selectors.breach_clock(breach),
-            "form": form,
-            "notices": breach.notices.all(),
-            "notified": breach.notifications.count(),
-            "notice_form": BreachNoticeForm(),
-        },
-    )
-
-
-@staff_role_required(*ROLES)
-@require_POST
-def breach_notify(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    breach = _breach_or_404(request, public_id)
-    form = BreachNoticeForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request,
-            "privacy/breach_detail.html",
-            {
-                "breach": breach,
-                "clock": selectors.breach_clock(breach),
-                "form": BreachForm(instance=breach),
-                "notices": breach.notices.all(),
-                "notified": breach.notifications.count(),
-                "notice_form": form,
-            },
-            status=400,
-        )
-    _notice, sent = services.breach_people_notify(
-        actor=request.user,
-        role=acting_role(request.user, *ROLES),
-        breach=breach,
-        audience=form.cleaned_data["audience"],
-        public_ids=form.cleaned_data["ids"],
-        subject=form.cleaned_data["subject"],
-        body=form.cleaned_data["body"],
-        route=_route(request),
-    )
-    if sent:
-        messages.success(
-            request,
-            ngettext(
-                "%(count)s person will receive the message.",
-                "%(count)s people will receive the message.",
-                sent,
-            )
-            % {"count": sent},
-        )
-    else:
-        messages.info(request, _("Everyone selected has already been told about this breach."))
-    return redirect(reverse("privacy_staff:breach_detail", args=[breach.public_id]))
+    return render(request, "privacy/staff/retention.html", {"runs": retention_run(dry_run=True)})

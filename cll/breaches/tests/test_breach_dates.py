@@ -12,10 +12,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from cll.privacy import services
+from cll.breaches import services
+from cll.breaches.models import Breach
+from cll.breaches.tests.test_breach import _form
 from cll.privacy.datamap import Role
-from cll.privacy.models import AuditEntry, Breach
-from cll.privacy.tests.test_breach import _form
+from cll.privacy.models import AuditEntry
 from conftest import staff_login
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ FUTURE = "La date et l'heure ne peuvent pas être dans le futur."
 
 def _url(name: str, *args) -> str:
     with translation.override("fr"):
-        return reverse(f"privacy_staff:{name}", args=args)
+        return reverse(f"breaches_staff:{name}", args=args)
 
 
 @pytest.fixture

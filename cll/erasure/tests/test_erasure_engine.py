@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 from django.utils import timezone
 
+from cll.breaches.models import Breach, BreachNotice, BreachNotification
 from cll.erasure import checks, engine
 from cll.erasure.services import erasure_execute
 from cll.privacy import datamap
 from cll.privacy.datamap import Erasure, FieldRule, ModelMap
-from cll.privacy.models import Breach, BreachNotice, BreachNotification
 from tests.testapp.models import Secretive
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_it_anonymises_rows_in_place(monkeypatch, alice):
 def test_it_keeps_legal_hold_rows_detached_from_the_person(monkeypatch, alice, bob):
     _remap(
         monkeypatch,
-        "privacy.Breach",
+        "breaches.Breach",
         "reported_by",
         reported_by=Erasure.LEGAL_HOLD,
         title=Erasure.LEGAL_HOLD,
@@ -100,7 +100,7 @@ def test_it_keeps_legal_hold_rows_detached_from_the_person(monkeypatch, alice, b
         title="Other", detected_at=timezone.now(), reported_by=bob, nature="Bob's"
     )
     report = erasure_execute(subject=alice)
-    assert report.counts["privacy.Breach"] == {"held": 1}
+    assert report.counts["breaches.Breach"] == {"held": 1}
     kept.refresh_from_db()
     assert kept.title == "Lost laptop"  # the legal-hold field is kept
     assert kept.reported_by_id is None  # detached from the person
@@ -117,16 +117,16 @@ def test_the_check_refuses_encrypted_legal_hold_fields(monkeypatch):
 
 
 def test_the_check_refuses_legal_hold_rows_that_a_deletion_would_cascade_to(monkeypatch):
-    _remap(monkeypatch, "privacy.BreachNotice", "sent_by", sent_by=Erasure.DELETE)
+    _remap(monkeypatch, "breaches.BreachNotice", "sent_by", sent_by=Erasure.DELETE)
     _remap(
         monkeypatch,
-        "privacy.BreachNotification",
+        "breaches.BreachNotification",
         "id:person",
         person=Erasure.LEGAL_HOLD,
     )
     errors = checks.legal_hold_survives_erasure()
     assert [e.id for e in errors] == ["erasure.E002"]
-    assert "privacy.BreachNotification.notice" in errors[0].msg
+    assert "breaches.BreachNotification.notice" in errors[0].msg
     assert BreachNotice and BreachNotification  # the models the check looked at
 
 

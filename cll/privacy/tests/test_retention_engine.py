@@ -114,11 +114,11 @@ def test_it_goes_on_when_one_pruner_fails(dora, monkeypatch):
 
 
 def test_it_makes_prune_commands_whose_help_states_the_rule():
-    from cll.privacy.management.commands import (
-        prune_admin_log,
+    from cll.accounts.management.commands import (
         prune_inactive_accounts,
         prune_unconfirmed_registrations,
     )
+    from cll.privacy.management.commands import prune_admin_log
 
     for module, rule in (
         (prune_admin_log, "admin-log"),

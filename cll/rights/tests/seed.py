@@ -176,14 +176,14 @@ def policies(person, others) -> None:
     )
 
 
-def privacy_ops(person, others) -> None:
-    breach = _model("privacy.Breach").objects.create(
+def breaches(person, others) -> None:
+    breach = _model("breaches.Breach").objects.create(
         title="Lost laptop",
         detected_at=_now(),
         nature="A laptop with an export was lost",
         reported_by=person,
     )
-    notice = _model("privacy.BreachNotice").objects.create(
+    notice = _model("breaches.BreachNotice").objects.create(
         breach=breach,
         audience="listed",
         subject="About a data breach",
@@ -191,9 +191,12 @@ def privacy_ops(person, others) -> None:
         sent_at=_now(),
         sent_by=person,
     )
-    _model("privacy.BreachNotification").objects.create(
+    _model("breaches.BreachNotification").objects.create(
         breach=breach, notice=notice, person=person.public_id, email=uuid.uuid4()
     )
+
+
+def privacy_ops(person, others) -> None:
     _model("privacy.RetentionNotice").objects.create(
         subject=person.public_id,
         rule="inactive-account",
@@ -276,9 +279,9 @@ SEEDERS: dict[str, Callable] = {
     "policies.PolicyVersion": policies,
     "policies.PolicyResponse": policies,
     "policies.PurposeConsent": policies,
-    "privacy.Breach": privacy_ops,
-    "privacy.BreachNotice": privacy_ops,
-    "privacy.BreachNotification": privacy_ops,
+    "breaches.Breach": breaches,
+    "breaches.BreachNotice": breaches,
+    "breaches.BreachNotification": breaches,
     "privacy.RetentionNotice": privacy_ops,
     "testapp.Secretive": testapp,
     "oauth2_provider.Application": oauth,
