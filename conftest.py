@@ -1,21 +1,79 @@
-"""Personas shared by every test (DESIGN.md §5): built once per test that asks for them."""
+"""Personas shared by every test (DESIGN.md §5), built once per test process, and what keeps the
+suite fast (docs/benchmarks.md, "Test suite").
+
+The personas are rows committed once in each worker's test database; a test asks for them by
+name (``def test_it_...(client, alice, dora)``) and gets them fetched afresh. Each test runs in a
+transaction rolled back at its end, so what it does to a persona is undone; a test sees exactly
+the personas it asks for (the others are deleted inside its transaction), as when each was built
+for it. A transactional test's flush empties the database: the personas are built again after it.
+"""
 
 from __future__ import annotations
 
+import gc
 import importlib
+import os
+import sys
 from contextlib import contextmanager
+
+# Compiled bytecode is cached (in __pycache__, git-ignored) even where the shell sets
+# PYTHONDONTWRITEBYTECODE: without it every xdist worker, and every `manage.py` subprocess of a
+# test, compiles Django, allauth and the project from source again, seconds each.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
+    sys.dont_write_bytecode = False
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management.commands import flush
+from hypothesis import settings as hypothesis_settings
 
 from cll.core import encryption as crypto
 from cll.privacy.datamap import Role
+from tests import db_template
 
 # The SMTP server fixture (aiosmtpd on loopback) is available to every test.
 pytest_plugins = ["cll.lib.testing.smtp"]
 
 PASSWORD = "correct horse battery staple"
+
+# -- Hypothesis -------------------------------------------------------------------------------
+# No deadline: a first example that also warms a cache is not a failure (no timed asserts,
+# CONTRIBUTING.md). On top of the profile Hypothesis chose (its "ci" one under CI=true).
+# `pytest --hypothesis-profile=thorough` runs ten times the examples.
+hypothesis_settings.register_profile("cll", parent=hypothesis_settings.default, deadline=None)
+hypothesis_settings.register_profile(
+    "thorough", parent=hypothesis_settings.get_profile("cll"), max_examples=1000
+)
+hypothesis_settings.load_profile("cll")
+
+
+def hypothesis_examples(share: float) -> int:
+    """A share of the profile's example count (100, or 1,000 with the thorough profile), for a
+    test whose examples are expensive or cheap."""
+    return max(1, round(hypothesis_settings.default.max_examples * share))
+
+
+# -- Speed ------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    # The test database is copied from a migrated template instead of migrated in each worker.
+    if fixturedef.argname != "django_db_setup" or not db_template.enabled():
+        return (yield)
+    with db_template.migrations_from_template():
+        return (yield)
+
+
+def pytest_collection_finish(session):
+    # What is alive after collection (Django, the URLconf, the test modules) stays to the end:
+    # out of the cyclic collector's sight, and collections of young objects made rarer.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 100)
+
+
+# -- The audit ledger and transactional tests -------------------------------------------------
 
 
 @contextmanager
@@ -26,9 +84,11 @@ def _audit_triggers_lifted(database: str):
     triggers = importlib.import_module("cll.privacy.migrations.0002_audit_append_only")
     # 0004 narrows the delete trigger to entries behind a retention seal: put back that one.
     sealed = importlib.import_module("cll.privacy.migrations.0004_audit_seal")
+    # 0007 lets the sequencer chain an entry once (and refuses deleting an unchained one).
+    chained = importlib.import_module("cll.privacy.migrations.0007_audit_sequencer")
     connection = connections[database]
     if connection.vendor == "sqlite":
-        lift, restore = triggers.SQLITE_REVERSE, triggers.SQLITE + sealed.SQLITE
+        lift, restore = triggers.SQLITE_REVERSE, triggers.SQLITE + sealed.SQLITE + chained.SQLITE
     else:
         lift = ["ALTER TABLE privacy_auditentry DISABLE TRIGGER USER"]
         restore = ["ALTER TABLE privacy_auditentry ENABLE TRIGGER USER"]
@@ -45,7 +105,8 @@ def _audit_triggers_lifted(database: str):
 
 @pytest.fixture(scope="session", autouse=True)
 def _flushable_audit_ledger():
-    """Let the flush that ends each transactional test empty the append-only audit ledger.
+    """Let the flush that ends each transactional test empty the append-only audit ledger, and
+    build the personas again in the emptied database.
 
     Only ``manage.py flush`` (which pytest-django runs after a transactional test) gets past
     the triggers; every other UPDATE, DELETE or TRUNCATE in the suite still meets them, so the
@@ -55,11 +116,17 @@ def _flushable_audit_ledger():
 
     def handle(self, **options):
         with _audit_triggers_lifted(options["database"]):
-            return original(self, **options)
+            result = original(self, **options)
+        if _cast:
+            _cast_build()
+        return result
 
     flush.Command.handle = handle
     yield
     flush.Command.handle = original
+
+
+# -- Caches -----------------------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -93,6 +160,51 @@ def _default_language():
     translation.deactivate()
 
 
+# -- Personas ---------------------------------------------------------------------------------
+
+# name: (e-mail, staff roles, who they are)
+PERSONAS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "alice": ("alice@example.org", (), "A learner."),
+    "bob": ("bob@example.org", (Role.TEACHER,), "A teacher."),
+    "charlie": (
+        "charlie@example.org",
+        (),
+        "A stranger: a learner with no relation to anyone else's data.",
+    ),
+    "dora": ("dora@example.org", (Role.PRIVACY_OFFICER,), "The privacy officer."),
+    "gina": ("gina@example.org", (), "A guardian (parent) of a child learner."),
+    "mallory": (
+        "mallory@example.org",
+        (Role.MARKETING,),
+        "A Marketing staff member: no access to individual requests.",
+    ),
+    "mark": ("mark@example.org", (Role.MARKETING,), "A Marketing staff member (analytics, tags)."),
+    "adam": ("adam@example.org", (Role.ADMINISTRATOR,), "An administrator."),
+    "bill": ("bill@example.org", (Role.BILLING,), "A Billing staff member."),
+    "cecile": ("cecile@example.org", (Role.CUSTOMER_SERVICE,), "A Customer service member."),
+}
+
+# The personas' primary keys in this process's test database, once built.
+_cast: dict[str, int] = {}
+
+# The fixtures through which a test uses the database (as pytest-django reads them).
+_DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "live_server",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+    }
+)
+
+
+def _uses_database(item) -> bool:
+    return bool(item.get_closest_marker("django_db")) or not _DATABASE_FIXTURES.isdisjoint(
+        getattr(item, "fixturenames", ())
+    )
+
+
 def _user(django_user_model, email: str, *roles: str, **extra):
     user = django_user_model.objects.create_user(email=email, password=PASSWORD, **extra)
     if roles:
@@ -101,6 +213,81 @@ def _user(django_user_model, email: str, *roles: str, **extra):
         # get_or_create: a transactional test's flush empties the table the migration filled.
         user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
     return user
+
+
+def _cast_build() -> None:
+    from django.contrib.auth import get_user_model
+
+    for name, (email, roles, _who) in PERSONAS.items():
+        _cast[name] = _user(get_user_model(), email, *roles).pk
+
+
+def _cast_remove(pks: list[int]) -> None:
+    """Delete personas as built: a user row and its groups (the ORM's delete would first look
+    for rows in every table that refers to a user, dozens of queries per test)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    user_model = get_user_model()
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(pks))
+    tables = [
+        (field.m2m_db_table(), field.m2m_column_name()) for field in user_model._meta.many_to_many
+    ]
+    tables.append((user_model._meta.db_table, user_model._meta.pk.column))
+    with connection.cursor() as cursor:
+        for table, column in tables:
+            # Names from the models, values bound.
+            cursor.execute(f"DELETE FROM {quote(table)} WHERE {quote(column)} IN ({marks})", pks)  # noqa: S608
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cast_built(request, django_db_blocker):
+    """The personas, committed once per test process before the first test that uses the
+    database opens its transaction (session fixtures are set up before function ones)."""
+    if not any(_uses_database(item) for item in request.session.items):
+        return
+    request.getfixturevalue("django_db_setup")
+    with django_db_blocker.unblock():
+        _cast_build()
+
+
+@pytest.fixture(autouse=True)
+def _cast_as_asked(request):
+    """A test sees the personas it asks for (directly or through its fixtures), and only those."""
+    if not _cast or not _uses_database(request.node):
+        return
+    # Inside the test's transaction (or, for a transactional test, before its flush).
+    request.getfixturevalue("_django_db_helper")
+    absent = [pk for name, pk in _cast.items() if name not in request.fixturenames]
+    if absent:
+        _cast_remove(absent)
+
+
+def _persona(name: str):
+    email, roles, who = PERSONAS[name]
+
+    def persona(db, django_user_model):
+        try:
+            return django_user_model.objects.get(pk=_cast[name])
+        except (KeyError, django_user_model.DoesNotExist):
+            # Asked for at run time (request.getfixturevalue): built for this test alone.
+            return _user(django_user_model, email, *roles)
+
+    persona.__doc__ = who
+    return pytest.fixture(persona, name=name)
+
+
+alice = _persona("alice")
+bob = _persona("bob")
+charlie = _persona("charlie")
+dora = _persona("dora")
+gina = _persona("gina")
+mallory = _persona("mallory")
+mark = _persona("mark")
+adam = _persona("adam")
+bill = _persona("bill")
+cecile = _persona("cecile")
 
 
 def staff_login(client, user) -> None:
@@ -135,33 +322,3 @@ def admin_client(client, admin_user):
     """pytest-django's admin client, signed in with a second factor (see ``staff_login``)."""
     staff_login(client, admin_user)
     return client
-
-
-@pytest.fixture
-def alice(db, django_user_model):
-    """A learner."""
-    return _user(django_user_model, "alice@example.org")
-
-
-@pytest.fixture
-def bob(db, django_user_model):
-    """A teacher."""
-    return _user(django_user_model, "bob@example.org", Role.TEACHER)
-
-
-@pytest.fixture
-def charlie(db, django_user_model):
-    """A stranger: a learner with no relation to anyone else's data."""
-    return _user(django_user_model, "charlie@example.org")
-
-
-@pytest.fixture
-def dora(db, django_user_model):
-    """The privacy officer."""
-    return _user(django_user_model, "dora@example.org", Role.PRIVACY_OFFICER)
-
-
-@pytest.fixture
-def gina(db, django_user_model):
-    """A guardian (parent) of a child learner."""
-    return _user(django_user_model, "gina@example.org")

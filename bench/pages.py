@@ -123,6 +123,8 @@ def production_environment(workdir: Path) -> dict[str, str]:
             "SECRET_KEY": secrets.token_urlsafe(64),
             "CLL_KEYRING": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "CLL_BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "CLL_AUDIT_KEY": "a1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+            "CLL_AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "ALLOWED_HOSTS": HOST,
             # Production insists on https for the public URL; the benchmark itself talks plain
             # http on loopback, so the redirect to https is the one thing switched off.

@@ -19,6 +19,7 @@ from cll.lib import env
 from cll.lib.clientip import trusted_networks
 from cll.lib.devkeys import development_secrets
 from cll.lib.keyring import parse_keyring
+from cll.lib.signing import parse_signing_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.string("CLL_VAR_DIR", str(BASE_DIR / "var")))
@@ -48,6 +49,29 @@ except ValueError as exc:
 BLIND_INDEX_KEY = env.string("CLL_BLIND_INDEX_KEY", _dev.get("CLL_BLIND_INDEX_KEY", env._MISSING))
 # A per-person data key is cached unwrapped for at most this many seconds (cll/core/encryption.py).
 DATA_KEY_CACHE_SECONDS = env.integer("CLL_DATA_KEY_CACHE_SECONDS", 300, minimum=0)
+
+# The evidence ledger (cll/privacy/ledger.py): entries are chained with HMAC-SHA256 under the
+# first key of CLL_AUDIT_KEY (same format as CLL_KEYRING; older keys stay listed to verify the
+# entries they chained), and the chain's head is signed (Ed25519) into checkpoint files kept
+# outside the database. Neither key is ever in the database or its backups.
+_audit_key_text = env.string("CLL_AUDIT_KEY", _dev.get("CLL_AUDIT_KEY", env._MISSING))
+try:
+    AUDIT_KEYRING = parse_keyring(_audit_key_text)
+except ValueError as exc:
+    raise env.ConfigError(f"CLL_AUDIT_KEY is malformed: {exc}.") from exc
+_audit_signing_text = env.string(
+    "CLL_AUDIT_SIGNING_KEY", _dev.get("CLL_AUDIT_SIGNING_KEY", env._MISSING)
+)
+try:
+    AUDIT_SIGNING_KEY = parse_signing_key(_audit_signing_text)
+except ValueError as exc:
+    raise env.ConfigError(f"CLL_AUDIT_SIGNING_KEY is malformed: {exc}.") from exc
+AUDIT_CHECKPOINT_DIR = Path(
+    env.string("CLL_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints"))
+)
+# On PostgreSQL each process places its committed entries in the chain from a thread of its
+# own, so a writer never waits for the chain; SQLite and the tests place them at commit.
+AUDIT_CHAIN_THREAD = env.boolean("CLL_AUDIT_CHAIN_THREAD", CLL_ENV != "test")
 
 ALLOWED_HOSTS = env.strings(
     "ALLOWED_HOSTS", env._MISSING if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]

@@ -46,6 +46,12 @@ _JOURNAL_DIR = tempfile.mkdtemp(prefix="cll-test-journal-")
 atexit.register(shutil.rmtree, _JOURNAL_DIR, ignore_errors=True)
 ERASURE_JOURNAL = Path(_JOURNAL_DIR) / "erasure-journal.jsonl"
 
+# Signed checkpoints of the audit ledger written by the tests (cll/privacy/ledger.py) go to a
+# throw-away directory of this run, never var/; the ledger tests use one per test.
+_CHECKPOINT_DIR = tempfile.mkdtemp(prefix="cll-test-checkpoints-")
+atexit.register(shutil.rmtree, _CHECKPOINT_DIR, ignore_errors=True)
+AUDIT_CHECKPOINT_DIR = Path(_CHECKPOINT_DIR)
+
 # The access-log spool of this run (cll/analytics/spool.py), never var/; removed at exit.
 _SPOOL_DIR = tempfile.mkdtemp(prefix="cll-test-spool-")
 atexit.register(shutil.rmtree, _SPOOL_DIR, ignore_errors=True)

@@ -24,6 +24,8 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "CLL_KEYRING": f"k2:{base64.b64encode(os.urandom(32)).decode()},"
         f"k1:{base64.b64encode(os.urandom(32)).decode()}",
         "CLL_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "CLL_AUDIT_KEY": f"a1:{base64.b64encode(os.urandom(32)).decode()}",
+        "CLL_AUDIT_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
         "ALLOWED_HOSTS": "www.cll.be",
         "CLL_SITE_URL": "https://www.cll.be",
         "EMAIL_HOST": "smtp.cll.be",
@@ -86,6 +88,32 @@ def test_it_signs_mail_with_dkim_when_the_three_variables_are_set(monkeypatch, t
         load_settings(monkeypatch, {**production_env(tmp_path), **dkim})
 
 
+def test_it_reads_the_audit_signing_key_from_a_pem_file(monkeypatch, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    def pem(key) -> str:
+        path = tmp_path / f"{type(key).__name__}.pem"
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        return str(path)
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    env = {**production_env(tmp_path), "CLL_AUDIT_SIGNING_KEY": pem(key)}
+    settings = load_settings(monkeypatch, env)
+    assert settings["AUDIT_SIGNING_KEY"].public_key() == key.public_key()
+    # Any other kind of key is refused.
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    env["CLL_AUDIT_SIGNING_KEY"] = pem(other)
+    with pytest.raises(ConfigError, match=r"CLL_AUDIT_SIGNING_KEY .* not Ed25519"):
+        load_settings(monkeypatch, env)
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [
@@ -95,6 +123,11 @@ def test_it_signs_mail_with_dkim_when_the_three_variables_are_set(monkeypatch, t
         ({"CLL_KEYRING": "k1:bm90LWEta2V5"}, "CLL_KEYRING"),
         ({"CLL_KEYRING": "no-colon"}, "CLL_KEYRING"),
         ({"CLL_BLIND_INDEX_KEY": ""}, "CLL_BLIND_INDEX_KEY"),
+        ({"CLL_AUDIT_KEY": ""}, "CLL_AUDIT_KEY"),
+        ({"CLL_AUDIT_KEY": "a1:bm90LWEta2V5"}, "CLL_AUDIT_KEY"),
+        ({"CLL_AUDIT_SIGNING_KEY": ""}, "CLL_AUDIT_SIGNING_KEY"),
+        ({"CLL_AUDIT_SIGNING_KEY": "bm90LWEta2V5"}, "CLL_AUDIT_SIGNING_KEY"),
+        ({"CLL_AUDIT_SIGNING_KEY": "/nonexistent/audit-signing.pem"}, "CLL_AUDIT_SIGNING_KEY"),
         ({"DEBUG": "1"}, "DEBUG"),
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),

@@ -46,6 +46,7 @@ register(
     fields={
         **same(
             NOT_PERSONAL,
+            "id",
             "seq",
             "at",
             "actor_role",
@@ -55,6 +56,7 @@ register(
             "detail",
             "prev_hash",
             "hash",
+            "key_id",
         ),
         **same(_pseudonymous_id, "actor", "subject", "target"),
     },

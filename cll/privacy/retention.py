@@ -33,6 +33,7 @@ from cll.core import outbox
 from cll.core.models import OutboxEmail
 from cll.privacy import thirdparty
 from cll.privacy.datamap import RETENTION, Retention
+from cll.privacy.ledger import ledger_chain
 from cll.privacy.models import AuditEntry, AuditSeal
 from cll.privacy.services import audit_record
 
@@ -277,9 +278,12 @@ def prune_audit_ledger(*, dry_run: bool = False) -> int:
     old = AuditEntry.objects.filter(at__lt=cutoff("evidence"))
     if dry_run:
         return old.count()
+    # Only chained entries can be sealed: place any committed entry still waiting first.
+    ledger_chain()
     with transaction.atomic():
-        # Entries are stamped under the ledger's lock, so ``at`` grows with ``seq``: the old
-        # entries are a prefix of the chain, and the seal goes after its last one.
+        # The chain is in commit order and ``at`` is stamped when the entry is written, so
+        # ``at`` grows with ``seq`` to within the length of a transaction: the seal goes after
+        # the last old entry, taking with it the rare one a few seconds younger placed before.
         last = old.order_by("-seq").values_list("seq", "hash").first()
         if last is None:
             return 0

@@ -1,34 +1,28 @@
-"""Writes of the privacy app: the append-only, hash-chained audit ledger.
+"""Writes of the privacy app: the append-only evidence ledger, the breach register.
 
-Every entry's ``hash`` is ``sha256(prev_hash + canonical JSON of its content)``, where
-``prev_hash`` is the hash of the entry before it (64 zeros for the first). Editing, deleting or
-re-numbering an entry therefore breaks the chain, which ``manage.py audit_verify`` detects with
-the same ``audit_entry_hash`` function.
+``audit_record`` writes an entry in the caller's transaction without a place in the chain;
+after the commit the sequencer (``cll/privacy/ledger.py``) gives it its ``seq`` and its keyed
+hash, which ``manage.py audit_verify`` recomputes with the same ``audit_entry_hash``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import UTC
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db import connections, models, router, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from cll.privacy import datamap
-from cll.privacy.models import AuditEntry, AuditSeal
+from cll.privacy.ledger import GENESIS_HASH, audit_entry_hash, chain_after_commit, entry_insert
+from cll.privacy.models import AuditEntry
 
-GENESIS_HASH = "0" * 64
-
-# Key of the PostgreSQL advisory lock that serialises writers of the ledger ("cllaudit" in
-# ASCII). Any constant works as long as every writer uses the same one.
-_LEDGER_LOCK_KEY = 0x636C6C6175646974
+__all__ = ["GENESIS_HASH", "audit_entry_hash", "audit_record"]
 
 # Deliberately simple: it catches the commonest leak (an e-mail address pasted into a detail or a
 # route), not every kind of personal data. Entries carry ids by contract; this is the safety net.
@@ -36,28 +30,11 @@ _EMAIL_ADDRESS = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 
 Person = AbstractBaseUser | AnonymousUser | uuid.UUID | None
 
-
-def audit_entry_hash(entry: AuditEntry) -> str:
-    """The hash an entry must carry, from its content and ``prev_hash``.
-
-    The one implementation shared by ``audit_record`` (which writes it) and ``audit_verify``
-    (which recomputes it), so both always agree on the canonical form: sorted keys, no spaces,
-    UTC time in ISO 8601 with microseconds, UUIDs as lower-case hyphenated strings.
-    """
-    content = {
-        "seq": entry.seq,
-        "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor": _uuid_text(entry.actor),
-        "actor_role": entry.actor_role,
-        "subject": _uuid_text(entry.subject),
-        "action": entry.action,
-        "target": entry.target,
-        "fields": entry.fields,
-        "route": entry.route,
-        "detail": entry.detail,
-    }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256((entry.prev_hash + canonical).encode()).hexdigest()
+# The text columns an entry's values are checked against (personal data, length).
+_MAX_LENGTHS = {
+    name: AuditEntry._meta.get_field(name).max_length
+    for name in ("action", "actor_role", "target", "route")
+}
 
 
 def audit_record(
@@ -87,8 +64,9 @@ def audit_record(
     Raises ValueError when a value looks like personal data (an e-mail address) or is too long
     for its column, and TypeError for a detail value of another type. The entry is written in
     the caller's transaction: if the caller rolls back, the evidence of the change goes too,
-    and the change did not happen either. Writers queue for the head of the chain until their
-    transaction ends, so keep transactions that audit short.
+    and the change did not happen either. No lock is taken, so audited writes never wait for
+    each other: the entry gets its place in the chain (``seq``, ``hash``) once the transaction
+    has committed, from the sequencer, which also fills them in on the returned instance.
     """
     if not action:
         raise ValueError("An audit entry needs an action.")
@@ -96,60 +74,30 @@ def audit_record(
         subject = datamap.subject_of(target)
     if "?" in route:
         raise ValueError("The route of an audit entry must not carry a query string.")
-    entry = AuditEntry(
-        actor=_public_id(actor),
-        actor_role=role,
-        subject=_public_id(subject),
-        action=action,
-        target=_target_text(target),
-        fields=sorted(set(_field_names(fields))),
-        route=route,
-        detail=_clean_detail(detail or {}),
-    )
-    for name in ("action", "actor_role", "target", "route"):
-        value = getattr(entry, name)
-        _refuse_personal_data(value, name)
-        limit = AuditEntry._meta.get_field(name).max_length
-        if len(value) > limit:
+    values = {
+        "actor": _public_id(actor),
+        "actor_role": role,
+        "subject": _public_id(subject),
+        "action": action,
+        "target": _target_text(target),
+        "fields": sorted(set(_field_names(fields))),
+        "route": route,
+        "detail": _clean_detail(detail or {}),
+    }
+    for name, limit in _MAX_LENGTHS.items():
+        _refuse_personal_data(values[name], name)
+        if len(values[name]) > limit:
             raise ValueError(f"The audit entry's {name} is longer than {limit} characters.")
-    for name in entry.fields:
+    for name in values["fields"]:
         _refuse_personal_data(name, "fields")
 
     using = router.db_for_write(AuditEntry)
-    with transaction.atomic(using=using):
-        _lock_ledger(using)
-        head = AuditEntry.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
-        if head is None:
-            # Every entry may have been removed by the evidence retention: go on from its seal.
-            head = (
-                AuditSeal.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
-            )
-        # seq is set here rather than by the database sequence: a rolled-back insert would leave
-        # a gap in the sequence, indistinguishable from a deleted entry. Two writers that read
-        # the same head would also collide on the primary key instead of forking the chain.
-        entry.seq, entry.prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-        # Stamped under the lock, so time never goes backwards along the chain.
-        entry.at = timezone.now()
-        entry.hash = audit_entry_hash(entry)
-        entry.save(using=using, force_insert=True)
+    # When the action happened; the chain's order is the order of the commits.
+    values["at"] = timezone.now()
+    entry = entry_insert(values, using=using)
+    # Outside a transaction this runs at once (the insert has committed).
+    transaction.on_commit(partial(chain_after_commit, entry, using), using=using, robust=True)
     return entry
-
-
-def _lock_ledger(using: str) -> None:
-    """Serialise writers from reading the head of the chain until their transaction ends."""
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        # Released by PostgreSQL itself at commit or rollback, so it cannot leak. Under READ
-        # COMMITTED (Django's default) the head read after it sees the previous writer's entry.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LEDGER_LOCK_KEY])
-    # SQLite needs no lock of its own: the settings open every transaction with BEGIN IMMEDIATE
-    # (transaction_mode="IMMEDIATE"), which takes the database's single write lock before the
-    # head is read, so no other writer can append until this transaction ends.
-
-
-def _uuid_text(value: uuid.UUID | str | None) -> str | None:
-    return None if value is None else str(uuid.UUID(str(value)))
 
 
 def _public_id(person: Person) -> uuid.UUID | None:

@@ -15,7 +15,7 @@ from cll.accounts.staff_selectors import (
 )
 from cll.privacy.datamap import Role
 from cll.privacy.models import AuditEntry
-from conftest import _user, staff_login
+from conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -44,23 +44,19 @@ def detail_url(user) -> str:
     return f"/fr/staff/learners/{user.public_id}/"
 
 
-def _staff(django_user_model, name: str, *roles: str):
-    return _user(django_user_model, f"{name}@example.org", *roles)
+@pytest.fixture
+def billing(bill):
+    return bill
 
 
 @pytest.fixture
-def billing(db, django_user_model):
-    return _staff(django_user_model, "bill", Role.BILLING)
+def service(cecile):
+    return cecile
 
 
 @pytest.fixture
-def service(db, django_user_model):
-    return _staff(django_user_model, "cecile", Role.CUSTOMER_SERVICE)
-
-
-@pytest.fixture
-def marketing(db, django_user_model):
-    return _staff(django_user_model, "mark", Role.MARKETING)
+def marketing(mark):
+    return mark
 
 
 def test_it_is_at_the_documented_urls(alice):

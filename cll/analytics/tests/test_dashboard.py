@@ -13,8 +13,7 @@ from django.utils import translation
 
 from cll.analytics import services
 from cll.analytics.events import Event
-from cll.privacy.datamap import Role
-from conftest import _user, staff_login
+from conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +21,6 @@ NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Brussels
 IP = "203.0.113.77"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 RANGE = {"start": "2026-11-01", "end": "2026-11-20"}
-
-
-@pytest.fixture
-def mark(django_user_model):
-    return _user(django_user_model, "mark@example.org", Role.MARKETING)
 
 
 @pytest.fixture

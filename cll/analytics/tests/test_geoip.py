@@ -203,6 +203,8 @@ def test_it_opens_each_file_once_per_process(geoip_files):
     assert len(geoip._readers) == 2
 
 
+# The full check includes model checks (JSONField support) that ask the database.
+@pytest.mark.django_db
 def test_the_start_up_check_names_a_missing_file(settings, tmp_path, asn_db):
     settings.GEOIP_COUNTRY_DB = str(tmp_path / "missing.mmdb")
     settings.GEOIP_ASN_DB = asn_db

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from cll.analytics import logstore, services
 from cll.analytics.events import Event
 from cll.analytics.models import AccessLogBlock, VisitorSalt
+from conftest import hypothesis_examples
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +143,9 @@ text = st.text(alphabet=st.characters(max_codepoint=0x10FFFF), max_size=600)
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=hypothesis_examples(0.4),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(path=text, ua=text, language=text, referrer=text, ip=text, method=text, exit_url=text)
 def test_it_reads_back_whatever_it_was_given(path, ua, language, referrer, ip, method, exit_url):

@@ -12,7 +12,7 @@ from cll.consent.selectors import tags_forget
 from cll.consent.tests.helpers import choose
 from cll.privacy.datamap import Role
 from cll.privacy.models import AuditEntry
-from conftest import _user, staff_login
+from conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -115,13 +115,13 @@ URL = "/fr/staff/tags/"
 
 
 @pytest.fixture
-def marketing(db, django_user_model):
-    return _user(django_user_model, "mia@example.org", Role.MARKETING)
+def marketing(mark):
+    return mark
 
 
 @pytest.fixture
-def administrator(db, django_user_model):
-    return _user(django_user_model, "adam@example.org", Role.ADMINISTRATOR)
+def administrator(adam):
+    return adam
 
 
 def test_it_asks_anonymous_visitors_to_sign_in(client):

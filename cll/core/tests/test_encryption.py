@@ -27,6 +27,7 @@ from cll.core.encryption import (
     token_key_id,
 )
 from cll.lib.keyring import Keyring, decode_key, new_key
+from conftest import hypothesis_examples
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +119,7 @@ def test_it_refuses_a_wrapped_key_moved_to_another_person():
 
 @given(value=st.text())
 @hypothesis_settings(
-    max_examples=60,
+    max_examples=hypothesis_examples(0.6),
     deadline=None,
     # The person's key may be reused across examples: nothing here depends on a fresh database.
     suppress_health_check=[HealthCheck.function_scoped_fixture],

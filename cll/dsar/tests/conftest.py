@@ -1,27 +1,11 @@
-"""Helpers of the dsar tests: personas with the other staff roles, the outbox, links."""
+"""Helpers of the dsar tests: the outbox, links, ledger actions (personas: the root conftest)."""
 
 from __future__ import annotations
 
 import re
 
-import pytest
-
 from cll.core.models import OutboxEmail
-from cll.privacy.datamap import Role
 from cll.privacy.models import AuditEntry
-from conftest import _user
-
-
-@pytest.fixture
-def mallory(db, django_user_model):
-    """A Marketing staff member: no access to individual requests."""
-    return _user(django_user_model, "mallory@example.org", Role.MARKETING)
-
-
-@pytest.fixture
-def adam(db, django_user_model):
-    """An administrator."""
-    return _user(django_user_model, "adam@example.org", Role.ADMINISTRATOR)
 
 
 def mails(kind: str, to: str | None = None) -> list[OutboxEmail]:

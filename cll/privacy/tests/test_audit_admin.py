@@ -70,7 +70,7 @@ def test_it_searches_by_subject_or_actor_public_id(auditor, entries, alice, bob)
 
 def test_it_shows_an_entry_read_only_even_to_a_superuser(admin_client, entries):
     entry = entries["alice"]
-    url = reverse("admin:privacy_auditentry_change", args=[entry.seq])
+    url = reverse("admin:privacy_auditentry_change", args=[entry.pk])
 
     page = admin_client.get(url)
     post = admin_client.post(url, {"action": "nothing.happened"})
@@ -79,7 +79,7 @@ def test_it_shows_an_entry_read_only_even_to_a_superuser(admin_client, entries):
     assert b'name="_save"' not in page.content
     assert post.status_code == 403
     assert admin_client.get(reverse("admin:privacy_auditentry_add")).status_code == 403
-    delete_url = reverse("admin:privacy_auditentry_delete", args=[entry.seq])
+    delete_url = reverse("admin:privacy_auditentry_delete", args=[entry.pk])
     assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
     entry.refresh_from_db()
     assert entry.action == "grades.read"

@@ -1,25 +1,37 @@
-"""audit_record: one hash-chained, append-only line of evidence, carrying ids only."""
+"""audit_record: one append-only line of evidence, carrying ids only, chained with a keyed hash
+once committed."""
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import json
 import uuid
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connection, transaction
 
 from cll.privacy.datamap import Role
+from cll.privacy.ledger import ledger_chain
 from cll.privacy.models import AuditEntry
 from cll.privacy.services import GENESIS_HASH, audit_entry_hash, audit_record
 
 pytestmark = pytest.mark.django_db
 
 
+def _committed(*entries: AuditEntry) -> None:
+    """What happens once the caller's transaction commits (the test's never does): the
+    sequencer gives the entries their place."""
+    ledger_chain()
+    for entry in entries:
+        entry.refresh_from_db()
+
+
 def test_it_chains_each_entry_to_the_one_before(alice, dora):
     first = audit_record(actor=dora, role=Role.PRIVACY_OFFICER, subject=alice, action="read")
     second = audit_record(action="consent.given", subject=alice.public_id)
+    _committed(first, second)
 
     assert (first.seq, first.prev_hash) == (1, GENESIS_HASH)
     assert (second.seq, second.prev_hash) == (2, first.hash)
@@ -37,6 +49,7 @@ def test_it_hashes_the_previous_hash_and_the_canonical_content(alice, dora):
         route="/admin/accounts/user/",
         detail={"version": 3, "request": uuid.UUID(int=7), "ids": (1, 2)},
     )
+    _committed(entry)
     canonical = json.dumps(
         {
             "action": "profile.read",
@@ -49,6 +62,7 @@ def test_it_hashes_the_previous_hash_and_the_canonical_content(alice, dora):
                 "version": 3,
             },
             "fields": ["address", "phone"],
+            "key": settings.AUDIT_KEYRING.active_id,
             "route": "/admin/accounts/user/",
             "seq": 1,
             "subject": str(alice.public_id),
@@ -57,7 +71,9 @@ def test_it_hashes_the_previous_hash_and_the_canonical_content(alice, dora):
         separators=(",", ":"),
     )
 
-    assert entry.hash == hashlib.sha256((GENESIS_HASH + canonical).encode()).hexdigest()
+    key = settings.AUDIT_KEYRING.active_key
+    assert entry.key_id == settings.AUDIT_KEYRING.active_id
+    assert entry.hash == hmac.new(key, (GENESIS_HASH + canonical).encode(), "sha256").hexdigest()
 
 
 def test_it_hashes_the_same_after_a_round_trip_through_the_database(alice, dora):
@@ -67,6 +83,7 @@ def test_it_hashes_the_same_after_a_round_trip_through_the_database(alice, dora)
         action="export.sent",
         detail={"export": uuid.uuid4(), "counts": {"orders": 2}, "final": True, "note": None},
     )
+    ledger_chain()
 
     stored = AuditEntry.objects.get()
 
@@ -128,6 +145,7 @@ def test_it_is_rolled_back_with_the_callers_transaction(alice):
         audit_record(subject=alice, action="discarded")
         raise RuntimeError("the change failed")
     after = audit_record(subject=alice, action="next")
+    _committed(after)
 
     assert list(AuditEntry.objects.values_list("action", flat=True)) == ["kept", "next"]
     assert after.seq == 2

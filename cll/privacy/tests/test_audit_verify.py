@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
+from cll.privacy.ledger import ledger_chain
 from cll.privacy.models import AuditEntry
 from cll.privacy.selectors import audit_chain_verify
 from cll.privacy.services import audit_entry_hash, audit_record
@@ -18,12 +19,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def ledger(alice, bob, dora) -> list[AuditEntry]:
-    return [
-        audit_record(actor=dora, role="Privacy officer", subject=alice, action="profile.read"),
-        audit_record(actor=bob, role="Teacher", subject=alice, action="grades.read"),
-        audit_record(subject=alice, action="consent.given", detail={"policy": 4}),
-        audit_record(actor=alice, subject=alice, action="export.requested"),
-    ]
+    audit_record(actor=dora, role="Privacy officer", subject=alice, action="profile.read")
+    audit_record(actor=bob, role="Teacher", subject=alice, action="grades.read")
+    audit_record(subject=alice, action="consent.given", detail={"policy": 4})
+    audit_record(actor=alice, subject=alice, action="export.requested")
+    # What the sequencer does once they are committed (the test's transaction never commits).
+    ledger_chain()
+    return list(AuditEntry.objects.order_by("seq"))
 
 
 def _act_as_an_attacker_with_database_rights() -> None:
