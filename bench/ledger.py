@@ -55,7 +55,6 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import resource
 import sys
 import tempfile
 import threading
@@ -72,6 +71,8 @@ from pages import (  # noqa: E402
     HarnessError,
     _process_ticks,
     _system_ticks,
+    children_ticks,
+    cpu_shares,
     git_revision,
     log,
     machine_facts,
@@ -267,8 +268,7 @@ class _CpuShare:
 
     def __enter__(self) -> _CpuShare:
         self._system = _system_ticks()
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self._children = usage.ru_utime + usage.ru_stime
+        self._children = children_ticks()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
@@ -276,21 +276,11 @@ class _CpuShare:
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join()
-        busy, idle, steal = (b - a for a, b in zip(self._system, _system_ticks(), strict=True))
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        writers = (usage.ru_utime + usage.ru_stime - self._children) * os.sysconf("SC_CLK_TCK")
+        writers = children_ticks() - self._children
         backends = sum(last - first for first, last in self._backends.values())
-        total = max(1, busy + idle + steal)
-
-        def pct(ticks: float) -> float:
-            return round(100 * max(0.0, ticks) / total, 1)
-
-        self.usage = {
-            "writers_pct": pct(writers),
-            "postgres_backends_pct": pct(backends),
-            "other_pct": pct(busy - writers - backends),
-            "idle_pct": pct(idle),
-        }
+        self.usage = cpu_shares(
+            self._system, _system_ticks(), writers=writers, postgres_backends=backends
+        )
 
 
 def _round(

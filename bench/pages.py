@@ -285,6 +285,30 @@ def _system_ticks() -> tuple[int, int, int]:
     return user + nice + system + irq + softirq, idle + iowait, steal
 
 
+def children_ticks() -> float:
+    """CPU time, in clock ticks, used so far by the children this process waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * os.sysconf("SC_CLK_TCK")
+
+
+def cpu_shares(
+    system_before: tuple[int, int, int], system_after: tuple[int, int, int], **parts: float
+) -> dict[str, float]:
+    """Each part's share of the machine's CPU between two ``_system_ticks()`` readings, in %
+    (``<part>_pct``), with what nobody named as ``other_pct``, plus ``steal_pct``, ``idle_pct``."""
+    busy, idle, steal = (b - a for a, b in zip(system_before, system_after, strict=True))
+    total = max(1, busy + idle + steal)
+
+    def pct(ticks: float) -> float:
+        return round(100 * max(0.0, ticks) / total, 1)
+
+    shares = {f"{name}_pct": pct(ticks) for name, ticks in parts.items()}
+    shares.update(
+        other_pct=pct(busy - sum(parts.values())), steal_pct=pct(steal), idle_pct=pct(idle)
+    )
+    return shares
+
+
 class CpuMeter:
     """Who used the machine's CPU during a measured run: the server, wrk, or anyone else.
 
@@ -298,27 +322,13 @@ class CpuMeter:
     def __enter__(self) -> CpuMeter:
         self._system = _system_ticks()
         self._server = sum(_process_ticks(pid) for pid in self.server_pids)
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self._children = usage.ru_utime + usage.ru_stime
+        self._children = children_ticks()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        busy, idle, steal = (b - a for a, b in zip(self._system, _system_ticks(), strict=True))
         server = sum(_process_ticks(pid) for pid in self.server_pids) - self._server
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wrk = (usage.ru_utime + usage.ru_stime - self._children) * os.sysconf("SC_CLK_TCK")
-        total = max(1, busy + idle + steal)
-
-        def pct(ticks: float) -> float:
-            return round(100 * max(0.0, ticks) / total, 1)
-
-        self.usage = {
-            "server_pct": pct(server),
-            "wrk_pct": pct(wrk),
-            "other_pct": pct(busy - server - wrk),
-            "steal_pct": pct(steal),
-            "idle_pct": pct(idle),
-        }
+        wrk = children_ticks() - self._children
+        self.usage = cpu_shares(self._system, _system_ticks(), server=server, wrk=wrk)
 
 
 class Granian:
