@@ -20,7 +20,7 @@ class ConsentConfig(AppConfig):
 
         pagecache.vary_key_on(hooks.page_cache_key)
         # The access log asks the kernel what a visitor allows; the answer is ours.
-        visitor.consent_reader_set(hooks.allows)
+        visitor.consent_reader.install(hooks.allows)
         post_migrate.connect(
             hooks.publish_cookie_policy, sender=self, dispatch_uid="consent:publish"
         )

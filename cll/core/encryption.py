@@ -82,7 +82,6 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +89,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django import forms
 from django.conf import settings
 from django.core import checks
-from django.core.exceptions import FieldDoesNotExist, FieldError, ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.db import IntegrityError, models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -111,6 +110,7 @@ from cll.lib.crypto import (
     unwrap_key,
     wrap_key,
 )
+from cll.lib.hooks import Hook
 from cll.lib.keyring import KEY_BYTES
 
 __all__ = [
@@ -465,23 +465,12 @@ def decrypt(token: str) -> str:
 # -- Model fields -------------------------------------------------------------------------------
 
 # Whose data key seals a row's values: the person the data map says the row is about. The
-# privacy kernel, which holds the data map, installs it at start-up (``subject_resolver_set``
-# in its AppConfig.ready): the platform learns about it by registration, never by import.
-_subject_resolver: list[Callable[[models.Model], uuid.UUID | None]] = []
-
-
-def subject_resolver_set(resolver: Callable[[models.Model], uuid.UUID | None]) -> None:
-    """Install how the person a row is about is found (one resolver; a new one replaces it)."""
-    _subject_resolver[:] = [resolver]
-
-
-def _subject_of(instance: models.Model) -> uuid.UUID | None:
-    if not _subject_resolver:
-        raise ImproperlyConfigured(
-            "No subject resolver: the privacy app (cll.privacy) must be installed to save "
-            "encrypted fields (it tells whose data key seals a row)."
-        )
-    return _subject_resolver[0](instance)
+# privacy kernel, which holds the data map, installs it at start-up (its AppConfig.ready()): the
+# platform learns about it by registration, never by import. (instance) -> public id or None.
+subject_resolver = Hook(
+    missing="No subject resolver: the privacy app (cll.privacy) must be installed to save "
+    "encrypted fields (it tells whose data key seals a row)."
+)
 
 
 @dataclass(frozen=True)
@@ -538,7 +527,7 @@ class EncryptedFieldMixin:
         value = super().pre_save(model_instance, add)
         if value is None or (value == "" and self.empty_strings_allowed):
             return value
-        subject = _subject_of(model_instance) or SYSTEM_SUBJECT
+        subject = subject_resolver(model_instance) or SYSTEM_SUBJECT
         return _Sealed(encrypt(self.to_text(value), subject=subject))
 
     def get_prep_value(self, value):

@@ -13,9 +13,9 @@ class ErasureConfig(AppConfig):
         from cll.erasure.engine import anonymisers_discover
         from cll.erasure.services import erasure_execute
         from cll.erasure.signals import cancel_on_sign_in
-        from cll.privacy.eraser import eraser_set
+        from cll.privacy.eraser import person_erase
 
         anonymisers_discover()
         # Retention rules of apps below this one erase people through the kernel.
-        eraser_set(erasure_execute)
+        person_erase.install(erasure_execute)
         user_logged_in.connect(cancel_on_sign_in, dispatch_uid="erasure.cancel_on_sign_in")

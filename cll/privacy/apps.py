@@ -19,4 +19,4 @@ class PrivacyConfig(AppConfig):
         autodiscover_modules("retention")
         # The platform's encrypted fields seal a row with the key of the person the data map
         # says it is about: the kernel tells them (registration, not an upward import).
-        encryption.subject_resolver_set(datamap.subject_of)
+        encryption.subject_resolver.install(datamap.subject_of)

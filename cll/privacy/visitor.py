@@ -2,26 +2,24 @@
 
 The access log (analytics) must know whether a visitor consented to analytics (and sent no Do
 Not Track or Global Privacy Control signal) without depending on the feature that asks them:
-the consent app installs its reader at start-up (``consent_reader_set`` in its ready()), and
+the consent app installs its reader at start-up (``consent_reader.install`` in its ready()), and
 everyone else asks ``visitor_allows``. Without a reader, nothing optional is allowed: the
 privacy-friendly answer is the default.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.http import HttpRequest
 
-# (request, category) -> bool; one reader, the consent app's.
-_reader: list[Callable[[HttpRequest, str], bool]] = []
+from cll.lib.hooks import Hook
 
-
-def consent_reader_set(reader: Callable[[HttpRequest, str], bool]) -> None:
-    """Install how a request's consent is read (a new reader replaces the previous one)."""
-    _reader[:] = [reader]
+# (request, category) -> bool, the consent app's.
+consent_reader = Hook(
+    missing="No consent reader: the consent app is not installed.",
+    default=lambda request, category: False,
+)
 
 
 def visitor_allows(request: HttpRequest, category: str) -> bool:
     """Whether the visitor of ``request`` allows the optional cookie category ``category``."""
-    return bool(_reader) and _reader[0](request, category)
+    return bool(consent_reader(request, category))
