@@ -13,6 +13,7 @@ from cll.privacy.ledger import ledger_chain
 from cll.privacy.models import AuditEntry
 from cll.privacy.selectors import audit_chain_verify
 from cll.privacy.services import audit_entry_hash, audit_record
+from cll.privacy.tests.attacks import Attacker
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +27,6 @@ def ledger(alice, bob, dora) -> list[AuditEntry]:
     # What the sequencer does once they are committed (the test's transaction never commits).
     ledger_chain()
     return list(AuditEntry.objects.order_by("seq"))
-
-
-def _act_as_an_attacker_with_database_rights() -> None:
-    """Remove the append-only triggers, inside the test's transaction (rolled back after it)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER privacy_auditentry_no_update")
-            cursor.execute("DROP TRIGGER privacy_auditentry_no_delete")
-        else:
-            cursor.execute("ALTER TABLE privacy_auditentry DISABLE TRIGGER USER")
 
 
 def _sql(statement: str, params: list) -> None:
@@ -85,7 +76,7 @@ def test_it_refuses_truncation_on_postgresql(ledger):
 
 
 def test_it_detects_an_edited_entry(ledger):
-    _act_as_an_attacker_with_database_rights()
+    Attacker()
     _sql("UPDATE privacy_auditentry SET action = %s WHERE seq = %s", ["nothing.happened", 2])
 
     with pytest.raises(CommandError, match=r"broken at seq 2: its content does not match"):
@@ -93,7 +84,7 @@ def test_it_detects_an_edited_entry(ledger):
 
 
 def test_it_detects_an_edited_detail(ledger):
-    _act_as_an_attacker_with_database_rights()
+    Attacker()
     _sql("UPDATE privacy_auditentry SET detail = %s WHERE seq = %s", ['{"policy": 5}', 3])
 
     with pytest.raises(CommandError, match=r"broken at seq 3"):
@@ -101,7 +92,7 @@ def test_it_detects_an_edited_detail(ledger):
 
 
 def test_it_detects_an_edited_entry_whose_hash_was_recomputed(ledger):
-    _act_as_an_attacker_with_database_rights()
+    Attacker()
     forged = AuditEntry.objects.get(seq=2)
     forged.action = "nothing.happened"
     _sql(
@@ -114,7 +105,7 @@ def test_it_detects_an_edited_entry_whose_hash_was_recomputed(ledger):
 
 
 def test_it_detects_a_deleted_entry(ledger):
-    _act_as_an_attacker_with_database_rights()
+    Attacker()
     _sql("DELETE FROM privacy_auditentry WHERE seq = %s", [2])
 
     with pytest.raises(CommandError, match=r"broken at seq 2: entry 2 is missing"):
@@ -122,7 +113,7 @@ def test_it_detects_a_deleted_entry(ledger):
 
 
 def test_it_detects_that_the_first_entries_were_deleted(ledger):
-    _act_as_an_attacker_with_database_rights()
+    Attacker()
     _sql("DELETE FROM privacy_auditentry WHERE seq <= %s", [2])
 
     with pytest.raises(CommandError, match=r"broken at seq 1: entries 1 to 2 are missing"):
@@ -130,7 +121,7 @@ def test_it_detects_that_the_first_entries_were_deleted(ledger):
 
 
 def test_it_detects_a_deleted_entry_whose_successors_were_renumbered(ledger):
-    _act_as_an_attacker_with_database_rights()
+    Attacker()
     _sql("DELETE FROM privacy_auditentry WHERE seq = %s", [2])
     for seq in (3, 4):
         _sql("UPDATE privacy_auditentry SET seq = %s WHERE seq = %s", [seq - 1, seq])
@@ -145,7 +136,7 @@ def test_it_detects_a_cut_off_end_with_a_recorded_anchor(ledger):
     call_command("audit_verify", "--anchor", anchor, stdout=out)
     assert "intact" in out.getvalue()
 
-    _act_as_an_attacker_with_database_rights()
+    Attacker()
     _sql("DELETE FROM privacy_auditentry WHERE seq >= %s", [3])
 
     assert "intact: 2 entries" in _verify()
