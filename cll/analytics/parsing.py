@@ -117,7 +117,8 @@ def truncate_ip(ip: str) -> str:
 @functools.lru_cache(maxsize=8192)
 def clean_referrer(referrer: str, own_hosts: frozenset[str]) -> tuple[str, str]:
     """(referrer as logs keep it — ``urlscrub.referrer_without_secrets`` —, its host unless it
-    is one of ours)."""
+    is one of ours). The web workers' writer already reduced it before the spool; reducing again
+    here (idempotent, memoised) covers spool files written before that and direct ingestion."""
     cleaned = urlscrub.referrer_without_secrets(referrer, own_hosts)
     if not cleaned:
         return "", ""
