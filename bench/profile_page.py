@@ -16,7 +16,8 @@ directly — the whole middleware stack, no server, no network — and reports f
 - the profiler's time by phase and by area (templates, database, translation, ...) and the
   functions that cost the most.
 
-Options: ``--requests 300`` (profiled requests per page), ``--limit 25`` (functions listed),
+Options: ``--signed-in`` (as the demo learner of ``load_demo_accounts``, with a real session),
+``--requests 300`` (profiled requests per page), ``--limit 25`` (functions listed),
 ``--stats FILE`` (save the raw pstats of the last page, e.g. for snakeviz), ``--keep``.
 Several paths may be given; ``/bench/hello`` is always measured first as the baseline.
 """
@@ -84,6 +85,10 @@ def phases(stats: pstats.Stats) -> dict[str, float]:
     return found
 
 
+# "name=value" of the session cookie sent with every request (``--signed-in``), or None.
+COOKIE: str | None = None
+
+
 def wsgi_environ(path: str) -> dict:
     from wsgiref.util import setup_testing_defaults
 
@@ -98,6 +103,8 @@ def wsgi_environ(path: str) -> dict:
         "HTTP_ACCEPT": "text/html",
         "HTTP_USER_AGENT": "cll-profile",
     }
+    if COOKIE:
+        environ["HTTP_COOKIE"] = COOKIE
     setup_testing_defaults(environ)
     return environ
 
@@ -251,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="profile requests as served (page cache warm) instead of rendered ones",
     )
+    parser.add_argument(
+        "--signed-in",
+        action="store_true",
+        help="as the demo learner of load_demo_accounts, with a real session",
+    )
     parser.add_argument("--stats", help="write the last page's raw pstats to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary environment")
     args = parser.parse_args(argv)
@@ -261,7 +273,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = pages.production_environment(workdir)
         pages.log(f"throw-away production environment in {workdir}")
-        pages.prepare(env, sessions=args.sessions)
+        preparation = pages.prepare(env, sessions=args.sessions)
+        if args.signed_in:
+            global COOKIE
+            if not pages.load_demo_accounts(env):
+                raise pages.HarnessError("no load_demo_accounts command: cannot sign in")
+            COOKIE = f"{preparation.session_cookie_name}={pages.signed_in_session(env)}"
         # The settings are read from the environment: switch this process over, then load the
         # application exactly as granian does.
         os.environ.clear()
