@@ -3,6 +3,12 @@
 # (embedded SQLite, web server + task worker + scheduler; no other server needed).
 source "$(dirname "$0")/bootstrap.sh"
 
+# Visitors' view: the site's own error pages (styled, in the visitor's language), never Django's
+# debug pages, which list every address of the site. Developers who want the debug pages run
+# `DEBUG=1 scripts/run.sh`. Exported before collectstatic: without DEBUG the static files are
+# served from the fingerprinted, compressed copy it makes, as in production.
+export DEBUG="${DEBUG:-0}"
+
 log "Preparing the database and static files"
 "$PY" manage.py migrate --no-input -v0
 "$PY" manage.py collectstatic --no-input -v0
@@ -18,5 +24,6 @@ cat <<MSG
   Demo accounts:
 MSG
 "$PY" manage.py load_demo_accounts
+"$PY" manage.py load_demo_requests -v0
 echo
 exec "$PY" manage.py serve --host "$HOST" --port "$PORT"

@@ -103,3 +103,20 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = scrub(self.formatStack(record.stack_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class OneLineClientErrors(logging.Filter):
+    """Log a refused request (4xx: 403 permission denied, 400 bad request) on one line.
+
+    Django passes the exception that produced a 4xx response to the log (``log_response``), so
+    every 403 printed a full traceback: noise that hides the errors worth reading. Its message
+    ("Forbidden (Permission denied): /path") says all an operator needs. A 5xx keeps its
+    traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

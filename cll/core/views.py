@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -41,12 +42,18 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    return _error(
-        request,
-        500,
-        _("Something went wrong"),
-        _("An unexpected error occurred. Our team has been told; please try again later."),
-    )
+    title = _("Something went wrong")
+    message = _("An unexpected error occurred. Our team has been told; please try again later.")
+    try:
+        return _error(request, 500, title, message)
+    except Exception:
+        # The site's frame could not be drawn (it reads the signed-in person, so a database
+        # outage breaks it too): a page without it still answers, styled and translated.
+        logger.exception("The full error page could not be rendered; sent the bare one.")
+        body = render_to_string(
+            "errors/bare.html", {"status": 500, "title": title, "message": message}
+        )
+        return HttpResponseServerError(body)
 
 
 def csrf_failure(request, reason=""):

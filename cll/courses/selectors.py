@@ -1,15 +1,17 @@
 """Reads of the public catalogue.
 
-Only published sessions that have not ended are ever shown to visitors. Every list selects its
-related rows in the same query, so a page costs the same number of queries whatever the number
-of sessions (the catalogue benchmark loads 500).
+Only published sessions that have not ended are ever listed for visitors. A session has
+*started* once its first day is past (on its first day it is still upcoming: the first lesson
+may be that evening); every listed session carries ``has_started``, computed by the database.
+Every list selects its related rows in the same query, so a page costs the same number of
+queries whatever the number of sessions (the catalogue benchmark loads 500).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from cll.courses.models import Course, Language, Session, Site
@@ -20,8 +22,14 @@ def _today() -> dt.date:
 
 
 def _public_sessions(today: dt.date | None) -> QuerySet[Session]:
+    today = today or _today()
     return (
-        Session.objects.published().not_ended(today or _today()).select_related("language", "site")
+        Session.objects.published()
+        .not_ended(today)
+        .select_related("language", "site")
+        .annotate(
+            has_started=ExpressionWrapper(Q(starts_on__lt=today), output_field=BooleanField())
+        )
     )
 
 
@@ -33,7 +41,8 @@ def session_list_for(
     site: str | None = None,
     today: dt.date | None = None,
 ) -> QuerySet[Session]:
-    """Published sessions not yet ended, by start date, optionally filtered.
+    """Published sessions not yet ended (started ones included, marked), by start date,
+    optionally filtered.
 
     ``language`` is a language code, ``site`` a site slug, ``level`` and ``format`` choice
     values; an empty or missing filter means "any".
@@ -51,16 +60,20 @@ def session_list_for(
 
 
 def featured_session_list_for(*, limit: int = 6, today: dt.date | None = None) -> list[Session]:
-    """The sessions shown on the home page: featured ones first, then the next to start."""
-    sessions = list(_public_sessions(today).filter(is_featured=True).order_by("starts_on")[:limit])
+    """The home page's "Upcoming sessions": only sessions that have not started, by start date.
+
+    Featured sessions are chosen first (up to ``limit``), the next to start fill the remaining
+    places; the chosen ones are shown in start-date order. Two queries whatever the catalogue.
+    """
+    today = today or _today()
+    upcoming = _public_sessions(today).filter(starts_on__gte=today)
+    sessions = list(upcoming.filter(is_featured=True).order_by("starts_on", "id")[:limit])
     if len(sessions) < limit:
         taken = [session.pk for session in sessions]
         sessions += list(
-            _public_sessions(today)
-            .exclude(pk__in=taken)
-            .order_by("starts_on", "id")[: limit - len(sessions)]
+            upcoming.exclude(pk__in=taken).order_by("starts_on", "id")[: limit - len(sessions)]
         )
-    return sessions
+    return sorted(sessions, key=lambda session: (session.starts_on, session.pk))
 
 
 def session_get_for(*, slug: str) -> Session:

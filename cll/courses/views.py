@@ -40,13 +40,15 @@ def session_detail(request, slug: str):
         session = selectors.session_get_for(slug=slug)
     except Session.DoesNotExist:
         raise Http404("No such session.") from None
+    today = timezone.localdate()
     return render(
         request,
         "courses/session_detail.html",
         {
             "session": session,
             "courses": list(selectors.course_list_for(session=session)),
-            "related_sessions": selectors.related_session_list_for(session=session),
-            "has_ended": session.ends_on < timezone.localdate(),
+            "related_sessions": selectors.related_session_list_for(session=session, today=today),
+            "has_ended": session.ends_on < today,
+            "has_started": session.starts_on < today <= session.ends_on,
         },
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cll.content.tests.factories import make_news_item
 from cll.courses.tests.factories import make_language, make_session
@@ -42,13 +45,14 @@ def test_it_sends_the_bare_address_to_a_language(client):
     assert response["Location"] == "/nl/"
 
 
-def test_it_shows_featured_sessions_first_then_the_next_ones(client):
+def test_it_shows_featured_sessions_and_the_next_ones_in_date_order(client):
+    # Featured sessions used to come first whatever their date (issue 11, item 9).
     make_session(title="plain")
-    make_session(featured=True, title="star")
+    make_session(featured=True, title="star", first_day=timezone.localdate() + dt.timedelta(30))
 
     sessions = client.get("/en/").context["featured_sessions"]
 
-    assert [session.title_en for session in sessions] == ["EN star", "EN plain"]
+    assert [session.title_en for session in sessions] == ["EN plain", "EN star"]
 
 
 def test_it_counts_the_open_sessions_of_each_language(client):

@@ -1,0 +1,160 @@
+"""Under the README's run command, an unknown address shows the site's own 404 page, styled and
+in the visitor's language, never Django's debug page listing every address of the site.
+
+``scripts/run.sh`` itself runs, unchanged, from a copy of the ``scripts`` folder whose
+``bootstrap.sh`` only points at the installed ``.venv`` (the installation step is
+tests/e2e/test_run_command.py's business): the same environment, database preparation, demo
+data and ``serve`` layout as a newcomer gets, on SQLite in a temporary state directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.browsing import Traffic, guarded_page
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 300
+# Variables of the test run (or of a developer's shell) that must not reach the site: the
+# README's command is tested as a newcomer runs it.
+_NOT_INHERITED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CLL_ENV",
+    "DJANGO_SETTINGS_MODULE",
+    "CLL_TASKS_BACKEND",
+    "DEBUG",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
+_BOOTSTRAP = """\
+set -euo pipefail
+cd {root}
+ROOT=$PWD
+PY="$ROOT/.venv/bin/python"
+log() {{ printf '==> %s\\n' "$*"; }}
+"""
+
+PAGES = {
+    "fr-BE": ("fr", "Page introuvable", "Aller à la page d'accueil"),
+    "en-GB": ("en", "Page not found", "Go to the home page"),
+    "nl-BE": ("nl", "Pagina niet gevonden", "Naar de startpagina"),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"scripts/run.sh exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    pytest.fail(f"The site did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    state = tmp_path_factory.mktemp("run-layout")
+    scripts = state / "scripts"
+    scripts.mkdir()
+    shutil.copy2(ROOT / "scripts" / "run.sh", scripts / "run.sh")
+    (scripts / "bootstrap.sh").write_text(_BOOTSTRAP.format(root=ROOT))
+    log = state / "run.log"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+    env.update(CLL_VAR_DIR=str(state / "var"), HOST="127.0.0.1", PORT=str(port))
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            ["bash", str(scripts / "run.sh")],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base}/health", process, log)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("locale", list(PAGES))
+def test_it_shows_the_styled_404_in_the_visitors_language(site, browser, locale):
+    language, title, home_link = PAGES[locale]
+    traffic = Traffic()
+    statuses: dict[str, int] = {}
+
+    with guarded_page(browser, site, traffic, locale=locale) as page:
+        page.on("response", lambda response: statuses.__setitem__(response.url, response.status))
+        response = page.goto(f"{site}/no-such-page/")
+
+        assert response.status == 404
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        expect(page.get_by_role("link", name=home_link)).to_be_visible()
+        # Styled: the site's stylesheet loaded and applied (the header is laid out as a flex row).
+        assert page.locator(".site-header__inner").evaluate("e => getComputedStyle(e).display") == (
+            "flex"
+        )
+        body = page.content()
+        for debug_text in ("URLconf", "urlpatterns", "Traceback", "DEBUG = True"):
+            assert debug_text not in body
+        # The browser asks for the favicon too: nothing on the page answers 404 but the page.
+        page.wait_for_load_state("networkidle")
+        assert {url: code for url, code in statuses.items() if code >= 400} == {
+            f"{site}/no-such-page/": 404
+        }
+    assert traffic.foreign == []
+    # No CSP violation nor script error; at most Chromium's note about the page's own 404.
+    assert set(traffic.console_errors) <= {
+        "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    }
+
+
+def test_it_keeps_the_language_of_the_address_on_a_404(site, browser):
+    traffic = Traffic()
+    with guarded_page(browser, site, traffic, locale="fr-BE") as page:
+        response = page.goto(f"{site}/nl/cursussen-die-niet-bestaan/")
+
+        assert response.status == 404
+        expect(page.locator("html")).to_have_attribute("lang", "nl")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Pagina niet gevonden")
+
+
+def test_it_serves_the_favicon(site):
+    with urllib.request.urlopen(f"{site}/favicon.ico", timeout=5) as response:  # noqa: S310
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "image/x-icon"
+        assert response.read(4) == b"\x00\x00\x01\x00"
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(f"{site}/no-such-page/", timeout=5)  # noqa: S310
+    assert error.value.code == 404
+    assert b"Page introuvable" in error.value.read()
