@@ -17,12 +17,13 @@ from cll.privacy.datamap import (
 )
 
 ACCOUNT = retention_rule(
-    "account", "While the account is active; deleted or anonymised when it is erased."
+    "account", _("While the account is active; deleted or anonymised when it is erased.")
 )
 ACCOUNT_SERVICE = ("account", "security")
 
 register(
     "accounts.User",
+    title=_("Account"),
     subject="self",
     description="Accounts of learners, guardians and staff.",
     fields={
@@ -118,6 +119,7 @@ _ACCOUNT_METADATA = FieldRule(
 
 register(
     "accounts.LearnerProfile",
+    title=_("Profile: name, address, telephone, languages and level"),
     subject="user",
     description="Learner profiles: names, address, telephone and learning profile.",
     fields={
@@ -233,13 +235,16 @@ register(
 
 CONSENT_REQUEST = retention_rule(
     "parental-consent-request",
-    "Until the parent confirms (then deleted) or for 7 days at most; expired requests are "
-    "purged and their data key destroyed.",
+    _(
+        "Until the parent confirms (then deleted), or 7 days at most: an unanswered request is "
+        "then deleted and its encryption key destroyed."
+    ),
 )
 
 # A child's account is managed by a guardian: who, since when, under which policy version.
 register(
     "accounts.Guardianship",
+    title=_("Links between a parent or guardian and a child"),
     subject="child",
     description="Guardians of child learners, with the parental consent they gave.",
     fields={
@@ -264,6 +269,7 @@ register(
 # What a child under the digital consent age leaves: their parent's address, nothing else.
 register(
     "accounts.ParentalConsentRequest",
+    title=_("Requests for a parent's consent"),
     subject="id:public_id",
     description="Pending parental consent requests: a parent's e-mail address and a link hash.",
     fields={
@@ -312,6 +318,7 @@ register(
 # docs/architecture.md, "E-mail addresses".
 register(
     "account.EmailAddress",
+    title=_("E-mail addresses"),
     subject="user",
     third_party=True,
     description="E-mail addresses of accounts and whether they are verified (django-allauth).",
@@ -348,6 +355,7 @@ register(
 )
 register(
     "account.EmailConfirmation",
+    title=_("E-mail address confirmations"),
     subject="email_address__user",
     third_party=True,
     description="Pending e-mail confirmations (django-allauth; unused with HMAC keys).",
@@ -377,6 +385,7 @@ register(
 if apps.is_installed("allauth.mfa"):
     register(
         "mfa.Authenticator",
+        title=_("Sign-in methods: authenticator apps, security keys, recovery codes"),
         subject="user",
         third_party=True,
         description="Second factors of accounts: authenticator apps, security keys, recovery "
@@ -417,15 +426,18 @@ if apps.is_installed("allauth.mfa"):
 
 USER_SESSION = retention_rule(
     "user-session",
-    "While the sign-in session lives: removed when the person signs out or ends it from their "
-    "session list; rows of expired sessions are purged daily (with manage.py clearsessions) "
-    "and whenever the list is shown.",
+    _(
+        "While the sign-in session lasts: removed when the person signs out or ends it from "
+        "their list of sessions; expired sessions are removed every day and whenever the list "
+        "is shown."
+    ),
 )
 
 # allauth.usersessions: the list of "my sessions" (IP address and browser of each sign-in).
 if apps.is_installed("allauth.usersessions"):
     register(
         "usersessions.UserSession",
+        title=_("Signed-in sessions"),
         subject="user",
         third_party=True,
         description="Your signed-in sessions: IP address, browser and times (django-allauth).",
@@ -465,8 +477,10 @@ if apps.is_installed("allauth.socialaccount"):
     # (/account/3rdparty/) deletes the row, as does erasing the account.
     SOCIAL_LINK = retention_rule(
         "social-link",
-        "While the provider is linked to the account; deleted when the person unlinks it or the "
-        "account is erased.",
+        _(
+            "While the sign-in provider is linked to the account; deleted when the person "
+            "unlinks it or the account is erased."
+        ),
     )
     # What a linked provider account says about the person, and when it was linked or used.
     _SOCIAL_IDENTITY = FieldRule(
@@ -487,6 +501,7 @@ if apps.is_installed("allauth.socialaccount"):
     )
     register(
         "socialaccount.SocialAccount",
+        title=_("Links to sign-in providers"),
         subject="user",
         third_party=True,
         description="Links between an account and a sign-in provider (django-allauth).",
@@ -509,6 +524,7 @@ if apps.is_installed("allauth.socialaccount"):
     # Empty: SOCIALACCOUNT_STORE_TOKENS is False. Declared for what it would hold.
     register(
         "socialaccount.SocialToken",
+        title=_("Links to sign-in providers"),
         subject="account__user",
         third_party=True,
         description="Provider access tokens (django-allauth; not stored, see settings).",

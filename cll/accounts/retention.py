@@ -23,6 +23,8 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import ngettext_lazy
 
 from cll.accounts.models import Guardianship, ParentalConsentRequest, User
 from cll.accounts.services import parental_consent_requests_purge
@@ -38,15 +40,43 @@ logger = logging.getLogger(__name__)
 
 INACTIVE_ACCOUNT = retention_rule(
     "inactive-account",
-    f"An account nobody signed in to for {settings.INACTIVE_ACCOUNT_DAYS} days is erased; the "
-    f"person is warned by e-mail {settings.INACTIVE_WARNING_DAYS} days before and keeps the "
-    "account by signing in. Staff accounts and children managed by a guardian are excluded.",
+    format_lazy(
+        "{erased} {warned}",
+        erased=format_lazy(
+            ngettext_lazy(
+                "An account nobody signed in to for {days} day is erased.",
+                "An account nobody signed in to for {days} days is erased.",
+                settings.INACTIVE_ACCOUNT_DAYS,
+            ),
+            days=settings.INACTIVE_ACCOUNT_DAYS,
+        ),
+        warned=format_lazy(
+            ngettext_lazy(
+                "The person is warned by e-mail {days} day before and keeps the account by "
+                "signing in. Staff accounts and children's accounts managed by a parent or "
+                "guardian are excluded.",
+                "The person is warned by e-mail {days} days before and keeps the account by "
+                "signing in. Staff accounts and children's accounts managed by a parent or "
+                "guardian are excluded.",
+                settings.INACTIVE_WARNING_DAYS,
+            ),
+            days=settings.INACTIVE_WARNING_DAYS,
+        ),
+    ),
     days=settings.INACTIVE_ACCOUNT_DAYS,
 )
 UNCONFIRMED_REGISTRATION = retention_rule(
     "unconfirmed-registration",
-    "A registration whose e-mail address was never confirmed is erased "
-    f"{settings.UNCONFIRMED_REGISTRATION_DAYS} days after it was made.",
+    format_lazy(
+        ngettext_lazy(
+            "A registration whose e-mail address was never confirmed is erased {days} day after "
+            "it was made.",
+            "A registration whose e-mail address was never confirmed is erased {days} days "
+            "after it was made.",
+            settings.UNCONFIRMED_REGISTRATION_DAYS,
+        ),
+        days=settings.UNCONFIRMED_REGISTRATION_DAYS,
+    ),
     days=settings.UNCONFIRMED_REGISTRATION_DAYS,
 )
 

@@ -12,7 +12,9 @@ Log rows cannot be tied to an account (``UNLINKED``): retention is what removes 
 """
 
 from django.conf import settings
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from cll.privacy.datamap import (
     NOT_PERSONAL,
@@ -45,19 +47,38 @@ AUDIENCE = purpose(
 
 ACCESS_LOG_IP = retention_rule(
     "access-log-ip",
-    f"Raw IP addresses of the access log are truncated (IPv4 /24, IPv6 /48) after "
-    f"{settings.ACCESS_LOG_IP_DAYS} days.",
+    format_lazy(
+        ngettext_lazy(
+            "The IP addresses in the website's access log are shortened after {days} day, so "
+            "that they no longer identify a connection.",
+            "The IP addresses in the website's access log are shortened after {days} days, so "
+            "that they no longer identify a connection.",
+            settings.ACCESS_LOG_IP_DAYS,
+        ),
+        days=settings.ACCESS_LOG_IP_DAYS,
+    ),
     days=settings.ACCESS_LOG_IP_DAYS,
 )
 ACCESS_LOG = retention_rule(
     "access-log",
-    f"Access log rows are deleted after {settings.ACCESS_LOG_RETENTION_DAYS} days; only daily "
-    "aggregate counts are kept.",
+    format_lazy(
+        ngettext_lazy(
+            "The lines of the website's access log are deleted after {days} day; only daily "
+            "totals are kept.",
+            "The lines of the website's access log are deleted after {days} days; only daily "
+            "totals are kept.",
+            settings.ACCESS_LOG_RETENTION_DAYS,
+        ),
+        days=settings.ACCESS_LOG_RETENTION_DAYS,
+    ),
     days=settings.ACCESS_LOG_RETENTION_DAYS,
 )
 VISITOR_SALT = retention_rule(
     "visitor-salt",
-    "The salt of the day's visitor hashes is destroyed once the day is over.",
+    _(
+        "The daily secret used to count visitors without recognising them is destroyed once "
+        "the day is over."
+    ),
     days=1,
 )
 
@@ -84,6 +105,7 @@ _CLICKSTREAM = FieldRule(
 
 register(
     "analytics.AccessLogBlock",
+    title=_("The website's access log"),
     subject=UNLINKED,
     description=(
         "The access log (log files of the privacy policy), in compressed blocks of requests: "

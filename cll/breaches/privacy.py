@@ -1,6 +1,9 @@
 """Data map of the breach register: what the register keeps, for how long, and who reads it."""
 
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from cll.privacy.datamap import (
     ACCOUNT_HOLDERS,
@@ -18,9 +21,16 @@ from cll.privacy.datamap import (
 
 BREACH_REGISTER = retention_rule(
     "breach-register",
-    f"The register of personal-data breaches (GDPR Art. 33(5)) is kept "
-    f"{settings.BREACH_REGISTER_DAYS} days after the breach was detected, then deleted with the "
-    "notices sent about it.",
+    format_lazy(
+        ngettext_lazy(
+            "The register of personal-data breaches (GDPR Art. 33(5)) is kept {days} day after "
+            "the breach was detected, then deleted with the messages sent about it.",
+            "The register of personal-data breaches (GDPR Art. 33(5)) is kept {days} days after "
+            "the breach was detected, then deleted with the messages sent about it.",
+            settings.BREACH_REGISTER_DAYS,
+        ),
+        days=settings.BREACH_REGISTER_DAYS,
+    ),
     days=settings.BREACH_REGISTER_DAYS,
 )
 _register_readers = (Role.PRIVACY_OFFICER, Role.ADMINISTRATOR)
@@ -46,6 +56,7 @@ _breach_text = FieldRule(
 
 register(
     "breaches.Breach",
+    title=_("Records of data breaches"),
     subject="reported_by",
     description="Register of personal-data breaches (GDPR Art. 33 and 34).",
     fields={
@@ -80,6 +91,7 @@ register(
 )
 register(
     "breaches.BreachNotice",
+    title=_("Messages about a data breach"),
     subject="sent_by",
     description="Messages sent to the people concerned by a breach (GDPR Art. 34).",
     fields={
@@ -90,6 +102,7 @@ register(
 )
 register(
     "breaches.BreachNotification",
+    title=_("Notices of a data breach sent to the people affected"),
     subject="id:person",
     description="Who was told about a breach, and by which e-mail (GDPR Art. 34).",
     people=(ACCOUNT_HOLDERS,),

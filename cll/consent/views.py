@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -154,10 +155,25 @@ def consent_save(request: HttpRequest) -> HttpResponse:
         signal=state.signal,
         route=route,
     )
+    messages.success(request, _choice_saved_message(categories))
     response = HttpResponseRedirect(next_url)
     _set_consent_cookie(response, consent_id=consent_id, categories=categories, objection=objection)
     _expire_refused_cookies(request, response, categories)
     return response
+
+
+def _choice_saved_message(categories: list[str]) -> str:
+    """The confirmation shown on the next page: what the visitor now allows, in words."""
+    if not categories:
+        return gettext(
+            "Your cookie choice is saved: only the strictly necessary cookies are used. You can "
+            "change it at any time under “Cookie settings” at the bottom of every page."
+        )
+    return gettext(
+        "Your cookie choice is saved. Allowed besides the strictly necessary cookies: "
+        "%(categories)s. You can change it at any time under “Cookie settings” at the "
+        "bottom of every page."
+    ) % {"categories": ", ".join(str(registry.CATEGORY_LABELS[c]) for c in categories)}
 
 
 def _confirm_page(request, form, state: ConsentState, categories, next_url) -> HttpResponse:

@@ -5,6 +5,8 @@ key, so it survives the erasure of the account it is about (it is the proof of t
 is shredded when its retention ends.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from cll.privacy.datamap import (
     ACCOUNTABILITY_PURPOSE,
     NOT_PERSONAL,
@@ -20,14 +22,18 @@ from cll.privacy.datamap import (
 
 REQUEST_RETENTION = retention_rule(
     "dsar-request",
-    "Kept for 3 years after the request is closed, as proof of how it was handled; then deleted "
-    "and its data key destroyed.",
+    _(
+        "Kept for 3 years after the request is closed, as proof of how it was handled; then "
+        "deleted and its encryption key destroyed."
+    ),
     days=3 * 365,
 )
 UNVERIFIED_RETENTION = retention_rule(
     "dsar-unverified",
-    "A request whose verification link was never followed is deleted, and its data key "
-    "destroyed, 7 days after the link expired.",
+    _(
+        "A request whose verification link was never followed is deleted, and its encryption "
+        "key destroyed, 7 days after the link expired."
+    ),
     days=7,
 )
 
@@ -48,6 +54,7 @@ def _rule(category: str, *, encrypted: bool = False, readers=_READERS) -> FieldR
 
 register(
     "dsar.DataSubjectRequest",
+    title=_("Requests to exercise data-protection rights"),
     subject="id:public_id",
     description="Requests to exercise data-protection rights (access, erasure...), from anyone, "
     "with their deadlines and what was done.",

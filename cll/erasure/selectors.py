@@ -65,7 +65,7 @@ def ward_names(children) -> list[dict]:
 
 @dataclass(frozen=True)
 class PlanLine:
-    what: str  # the model's verbose name (plural), translated
+    what: str  # what people call the rows (the data map's ``title``), translated
     categories: list[str]  # the categories of personal data it holds, translated
 
 
@@ -73,24 +73,27 @@ def erasure_summary() -> dict[str, list[PlanLine]]:
     """What erasure deletes, anonymises and keeps, generated from the data map, for people.
 
     Keys: ``delete``, ``anonymise``, ``legal_hold`` (each a list of lines, sorted by name).
+    Each line names the rows as the data map's ``title`` does ("Sign-in methods", "Data key"),
+    never a table name; models sharing a title under one action make one line.
     """
-    summary: dict[str, list[PlanLine]] = {
-        Erasure.DELETE: [],
-        Erasure.ANONYMISE: [],
-        Erasure.LEGAL_HOLD: [],
+    gathered: dict[str, dict[str, set[str]]] = {
+        Erasure.DELETE: {},
+        Erasure.ANONYMISE: {},
+        Erasure.LEGAL_HOLD: {},
     }
     labels = dict(Category.choices)
     for plan in erasure_plan():
-        categories = sorted(
-            {str(labels[rule.category]) for rule in plan.entry.personal_fields.values()}
+        categories = gathered[plan.action].setdefault(plan.entry.display_name, set())
+        categories.update(
+            str(labels[rule.category]) for rule in plan.entry.personal_fields.values()
         )
-        what = str(plan.model._meta.verbose_name_plural)
-        summary[plan.action].append(
-            PlanLine(what=what[:1].upper() + what[1:], categories=categories)
+    return {
+        action: sorted(
+            (PlanLine(what=what, categories=sorted(found)) for what, found in lines.items()),
+            key=lambda line: line.what.casefold(),
         )
-    for lines in summary.values():
-        lines.sort(key=lambda line: line.what.casefold())
-    return summary
+        for action, lines in gathered.items()
+    }
 
 
 def grace_days() -> int:

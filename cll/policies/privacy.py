@@ -1,5 +1,7 @@
 """Data map of the policies app (see cll/privacy/datamap.py)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from cll.privacy.datamap import (
     ACCOUNTABILITY_PURPOSE,
     NOT_PERSONAL,
@@ -15,18 +17,24 @@ from cll.privacy.datamap import (
 
 POLICY_VERSIONS = retention_rule(
     "policy-versions",
-    "Kept as long as the platform runs: every published version is evidence of what people "
-    "were told; the staff member who published it is forgotten when their account is erased.",
+    _(
+        "Kept as long as the website exists: every published version proves what people were "
+        "told; the staff member who published it is forgotten when their account is erased."
+    ),
 )
 POLICY_RESPONSES = retention_rule(
     "policy-responses",
-    "While the account exists; deleted with it (the audit ledger keeps the ids-only evidence).",
+    _(
+        "While the account exists; deleted with it (the evidence log keeps a trace that names "
+        "nobody)."
+    ),
 )
 
 _OFFICERS = (Role.ADMINISTRATOR, Role.PRIVACY_OFFICER)
 
 register(
     "policies.PolicyVersion",
+    title=_("Published versions of the privacy policy and terms"),
     subject="published_by",
     description="Versions of the privacy policy and the general terms.",
     fields={
@@ -73,6 +81,7 @@ _EVIDENCE = FieldRule(
 
 register(
     "policies.PolicyResponse",
+    title=_("Answers to changes of the privacy policy or terms"),
     subject="user",
     description="Who was told of a policy change, and their acceptance, objection or deemed "
     "acceptance.",
@@ -84,6 +93,7 @@ register(
 
 register(
     "policies.PurposeConsent",
+    title=_("Consents to new purposes"),
     subject="user",
     description="Opt-ins to purposes that a policy change introduced on the basis of consent.",
     fields={

@@ -69,15 +69,27 @@ class Erasure(models.TextChoices):
 @dataclass(frozen=True)
 class Retention:
     key: str
-    description: str
+    # Shown to people (privacy policy, data export, staff pages): a plain sentence, translated
+    # (gettext_lazy, or format_lazy around ngettext_lazy for a number of days). Commands and
+    # settings are operators' business: the README's data-cleanup section names them.
+    text: str | Promise
     days: int | None = None  # None: tied to an event (account closed, contract ended...)
+
+    @property
+    def description(self) -> str:
+        """The rule in the active language."""
+        return str(self.text)
 
 
 RETENTION: dict[str, Retention] = {}
 
 
-def retention_rule(key: str, description: str, days: int | None = None) -> str:
-    """Declare a retention rule once; field rules refer to it by key."""
+def retention_rule(key: str, description: str | Promise, days: int | None = None) -> str:
+    """Declare a retention rule once; field rules refer to it by key.
+
+    ``description`` is read by people: a translatable plain sentence without command or
+    setting names (see ``Retention.text``).
+    """
     rule = Retention(key, description, days)
     existing = RETENTION.get(key)
     if existing is not None and existing != rule:
@@ -86,7 +98,7 @@ def retention_rule(key: str, description: str, days: int | None = None) -> str:
     return key
 
 
-NOT_PERSONAL_RETENTION = retention_rule("none", "Not personal data: no limit.")
+NOT_PERSONAL_RETENTION = retention_rule("none", _("Not personal data: no limit."))
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,6 +293,9 @@ class ModelMap:
     description: str = ""
     third_party: bool = False
     declared_in: str = field(default="", compare=False)
+    # What people call these rows (erasure pages, data export), translated and counts-free
+    # ("Sign-in methods", "Data key"); empty: the model's plural verbose name.
+    title: str | Promise = ""
     # Categories of people (keys of PEOPLE); empty: see ``people_keys``.
     people: tuple[str, ...] = ()
 
@@ -299,6 +314,12 @@ class ModelMap:
     @property
     def model(self) -> type[models.Model]:
         return apps.get_model(self.label)
+
+    @property
+    def display_name(self) -> str:
+        """The rows' name for people, in the active language, with a capital first letter."""
+        name = str(self.title or self.model._meta.verbose_name_plural)
+        return name[:1].upper() + name[1:]
 
     @property
     def personal_fields(self) -> dict[str, FieldRule]:
@@ -321,10 +342,13 @@ def register(
     description: str = "",
     third_party: bool = False,
     people: tuple[str, ...] = (),
+    title: str | Promise = "",
 ) -> ModelMap:
     """Declare one model. Called from an app's ``privacy.py`` at start-up.
 
-    ``people`` (optional) names the categories of people its rows are about (``PEOPLE``)."""
+    ``people`` (optional) names the categories of people its rows are about (``PEOPLE``).
+    ``title`` is what people call the rows (gettext_lazy, no count in it: "Sign-in methods"),
+    shown on the erasure pages and in the data export instead of the model's name."""
     for key in people:
         if key not in PEOPLE:
             raise ValueError(f"Unknown people category {key!r}: declare it with people_category().")
@@ -339,6 +363,7 @@ def register(
         description=description,
         third_party=third_party,
         people=tuple(people),
+        title=title,
     )
     _REGISTRY[label] = entry
     return entry

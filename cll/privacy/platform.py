@@ -2,7 +2,9 @@
 cache's version counter), declared by the kernel: the platform sits below it and imports none of
 it (see cll/privacy/datamap.py)."""
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from cll.core.outbox import RETENTION_DAYS
 from cll.privacy.datamap import (
@@ -21,9 +23,16 @@ from cll.privacy.datamap import (
 
 OUTBOX = retention_rule(
     "outbox",
-    f"E-mails we sent or failed to send are deleted {RETENTION_DAYS} days after the last "
-    "delivery attempt (manage.py prune_outbox, daily); messages still being delivered are kept "
-    "until they are sent or given up.",
+    format_lazy(
+        ngettext_lazy(
+            "E-mails we sent or failed to send are deleted {days} day after the last delivery "
+            "attempt; messages still being delivered are kept until they are sent or given up.",
+            "E-mails we sent or failed to send are deleted {days} days after the last delivery "
+            "attempt; messages still being delivered are kept until they are sent or given up.",
+            RETENTION_DAYS,
+        ),
+        days=RETENTION_DAYS,
+    ),
     days=RETENTION_DAYS,
 )
 DELIVERY = (
@@ -60,6 +69,7 @@ _metadata = FieldRule(
 
 register(
     "core.OutboxEmail",
+    title=_("E-mails we send"),
     subject="id:person",
     description="Outgoing e-mails, queued in the transaction that causes them and delivered "
     "by a background worker with retries.",

@@ -3,6 +3,8 @@ third-party models."""
 
 # The platform's tables and Django's and the libraries' models are declared apart, in
 # platform.py and thirdparty.py.
+from django.utils.translation import gettext_lazy as _
+
 from cll.privacy import platform, thirdparty  # noqa: F401
 from cll.privacy.datamap import (
     ACCOUNT_HOLDERS,
@@ -22,12 +24,19 @@ from cll.privacy.datamap import (
 
 EVIDENCE = retention_rule(
     "evidence",
-    "Kept as evidence of accountability (GDPR Art. 5(2), 7(1)) for 10 years; holds pseudonymous "
-    "ids only, so erasure of the person leaves nothing that names them.",
+    _(
+        "Kept for 10 years as proof that we respect data-protection law (GDPR Art. 5(2) and "
+        "7(1)); it holds only pseudonymous identifiers, so once a person is erased nothing in it "
+        "names them."
+    ),
     days=3653,
 )
 KEY_LIFETIME = retention_rule(
-    "data-key", "Until the person is erased; then the key is destroyed (crypto-shredding)."
+    "data-key",
+    _(
+        "Until the person is erased; then the key is destroyed, which makes everything "
+        "encrypted with it unreadable for good."
+    ),
 )
 
 _pseudonymous_id = FieldRule(
@@ -41,6 +50,7 @@ _pseudonymous_id = FieldRule(
 
 register(
     "privacy.AuditEntry",
+    title=_("Evidence log: consents, requests and staff access to data"),
     subject="id:subject",
     description="Evidence ledger: staff access to personal data, consents, requests.",
     fields={
@@ -64,6 +74,7 @@ register(
 
 register(
     "core.DataKey",
+    title=_("Data key (personal encryption key)"),
     subject="id:subject",
     description="Per-person encryption keys, wrapped by the master keyring.",
     fields={
@@ -97,13 +108,16 @@ register(
 
 RETENTION_NOTICE = retention_rule(
     "retention-notice",
-    "From the warning e-mailed before a retention rule erases the person until they come back "
-    "(the notice is then cancelled) or are erased.",
+    _(
+        "From the e-mail warning a person that their account will be erased until they sign in "
+        "again (the warning is then cancelled) or are erased."
+    ),
 )
 
 # The pseudonymous id of the person warned and when: the evidence that the warning came first.
 register(
     "privacy.RetentionNotice",
+    title=_("Warnings before an inactive account is erased"),
     subject="id:subject",
     description="Warnings sent before an inactive account is erased.",
     people=(ACCOUNT_HOLDERS,),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.conf import settings
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from cll.privacy.datamap import (
     ACCOUNT_PURPOSE,
@@ -39,18 +41,29 @@ OPERATIONS_PURPOSE = purpose(
 _SESSION_DAYS = -(-settings.SESSION_COOKIE_AGE // 86400)  # rounded up to whole days
 SESSION = retention_rule(
     "session",
-    f"Until the sign-in session expires ({_SESSION_DAYS} days after it was last renewed), then "
-    "purged by manage.py clearsessions.",
+    format_lazy(
+        ngettext_lazy(
+            "Until the sign-in session expires ({days} day after it was last renewed), then "
+            "deleted.",
+            "Until the sign-in session expires ({days} days after it was last renewed), then "
+            "deleted.",
+            _SESSION_DAYS,
+        ),
+        days=_SESSION_DAYS,
+    ),
     days=_SESSION_DAYS,
 )
 ADMIN_LOG = retention_rule(
     "admin-log",
-    "One year after the change in the admin, then pruned; deleted with the staff account.",
+    _(
+        "Kept one year after the change made in the administration, then deleted; deleted "
+        "sooner with the staff member's account."
+    ),
     days=365,
 )
 TASK_RESULT = retention_rule(
     "task-result",
-    "14 days after the background task finished, then purged by manage.py prune_db_task_results.",
+    _("Kept 14 days after the background task finished, then deleted."),
     days=14,
 )
 
@@ -70,6 +83,7 @@ if apps.is_installed("django.contrib.sessions"):
     )
     register(
         "sessions.Session",
+        title=_("Sign-in sessions"),
         subject=UNLINKED,
         third_party=True,
         description="Sign-in sessions (django.contrib.sessions).",
@@ -101,6 +115,7 @@ if apps.is_installed("django.contrib.admin"):
     )
     register(
         "admin.LogEntry",
+        title=_("Changes made by staff in the administration"),
         subject="user",
         third_party=True,
         description="History of changes made in the Django admin (django.contrib.admin).",
@@ -128,6 +143,7 @@ if apps.is_installed("django_tasks_db"):
     # by retention.
     register(
         "django_tasks_database.DBTaskResult",
+        title=_("Background tasks"),
         subject=UNLINKED,
         third_party=True,
         description="Queue and results of background tasks (django-tasks-db).",

@@ -456,6 +456,7 @@ def _unlinked() -> list[dict[str, Any]]:
         out.append(
             {
                 "model": entry.label,
+                "name": entry.display_name,
                 "description": entry.description,
                 "retention": sorted(rules),
             }
@@ -496,8 +497,7 @@ class _Text:
 
 
 def _html_table_head(plan: _Plan) -> str:
-    model = plan.entry.model
-    title = html.escape(str(model._meta.verbose_name_plural).capitalize())
+    title = html.escape(plan.entry.display_name)
     cells = "".join(
         f'<th scope="col">{html.escape(c.label)}</th>' for c in plan.columns if not c.withheld
     )
@@ -507,10 +507,12 @@ def _html_table_head(plan: _Plan) -> str:
         names = ", ".join(html.escape(c.label) for c in withheld)
         note = f'<p class="note">{html.escape(_("Not included:"))} {names}. '
         note += f"{html.escape(withheld[0].withheld)}</p>"
-    description = html.escape(plan.entry.description)
+    # The page is read by people: the data map's title, in their language; the model's label
+    # only says where the same rows are in data.json (its developer description stays there).
+    where = html.escape(_("In data.json:"))
     return (
-        f'<section><h2>{title}</h2><p class="muted">{description} '
-        f"({html.escape(plan.entry.label)})</p>{note}"
+        f'<section><h2>{title}</h2><p class="muted">{where} '
+        f"<code>{html.escape(plan.entry.label)}</code></p>{note}"
         f'<div class="scroll"><table><thead><tr>{cells}</tr></thead><tbody>'
     )
 
@@ -605,7 +607,7 @@ def write_export(
                 for index, plan in enumerate(plans):
                     record = {
                         "model": plan.entry.label,
-                        "name": str(plan.entry.model._meta.verbose_name_plural),
+                        "name": plan.entry.display_name,
                         "description": plan.entry.description,
                         "fields": _field_meta(plan),
                     }

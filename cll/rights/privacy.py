@@ -1,7 +1,9 @@
 """Data map of the rights app (see cll/privacy/datamap.py)."""
 
 from django.conf import settings
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from cll.privacy.datamap import (
     NOT_PERSONAL,
@@ -30,19 +32,36 @@ DATA_RIGHTS = purpose(
 
 EXPORT_FILE = retention_rule(
     "data-export",
-    "An export file is deleted as soon as its owner downloads it, or "
-    f"{settings.EXPORT_EXPIRY_DAYS} days after it is ready if they never do (CLL_EXPORT_EXPIRY_"
-    f"DAYS); the record of the request is deleted {EXPORT_RECORD_DAYS} days after it was made "
-    "(manage.py prune_exports, daily).",
+    format_lazy(
+        "{file} {record}",
+        file=format_lazy(
+            ngettext_lazy(
+                "An export file is deleted as soon as its owner downloads it, or {days} day "
+                "after it is ready if they never do.",
+                "An export file is deleted as soon as its owner downloads it, or {days} days "
+                "after it is ready if they never do.",
+                settings.EXPORT_EXPIRY_DAYS,
+            ),
+            days=settings.EXPORT_EXPIRY_DAYS,
+        ),
+        record=format_lazy(
+            ngettext_lazy(
+                "The record of the request is deleted {days} day after it was made.",
+                "The record of the request is deleted {days} days after it was made.",
+                EXPORT_RECORD_DAYS,
+            ),
+            days=EXPORT_RECORD_DAYS,
+        ),
+    ),
     days=EXPORT_RECORD_DAYS,
 )
 RESTRICTION = retention_rule(
     "restriction",
-    "While the restriction is in force: deleted when the person lifts it or is erased.",
+    _("While the restriction is in force: deleted when the person lifts it or is erased."),
 )
 OBJECTION = retention_rule(
     "objection",
-    "While the objection stands: deleted when the person withdraws it or is erased.",
+    _("While the objection stands: deleted when the person withdraws it or is erased."),
 )
 
 _READERS = (Role.SELF, Role.PRIVACY_OFFICER, Role.ADMINISTRATOR)
@@ -61,6 +80,7 @@ def _technical(rule: str) -> FieldRule:
 
 register(
     "rights.ExportJob",
+    title=_("Data exports"),
     subject="subject",
     description="Requests to download all one's data, and the encrypted file prepared for each.",
     fields={
@@ -84,6 +104,7 @@ register(
 
 register(
     "rights.Restriction",
+    title=_("Restrictions of processing"),
     subject="subject",
     description="Restrictions of processing a person asked for (GDPR Art. 18).",
     fields={
@@ -103,6 +124,7 @@ register(
 
 register(
     "rights.Objection",
+    title=_("Objections to processing"),
     subject="subject",
     description="Objections a person made to a purpose of processing (GDPR Art. 21).",
     fields={

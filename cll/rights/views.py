@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -79,12 +81,24 @@ def export_download(request: HttpRequest, public_id) -> HttpResponse:
         messages.error(request, _("This export can no longer be read. Ask for a new one below."))
         return redirect("rights:home")
     response = StreamingHttpResponse(chunks, content_type="application/zip")
-    stamp = (job.finished_at or job.created_at).strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="cll-my-data-{stamp}.zip"'
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=export_file_name(job)
+    )
     if job.file_size is not None:
         response["Content-Length"] = str(job.file_size)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def export_file_name(job: ExportJob) -> str:
+    """The download's name, in the language the export was written in, with the day it was
+    made on the school's clock (TIME_ZONE, Europe/Brussels), not UTC's."""
+    day = timezone.localdate(job.finished_at or job.created_at)
+    with translation.override(job.language or translation.get_language()):
+        # Translators: the name of the downloaded data export file, without the date; keep it
+        # short, lower case, words joined by hyphens.
+        name = _("cll-my-data")
+    return f"{name}-{day.isoformat()}.zip"
 
 
 @login_required
@@ -143,6 +157,10 @@ def child_export(request: HttpRequest, public_id) -> HttpResponse:
     out = tempfile.TemporaryFile(dir=export_dir())  # noqa: SIM115 (FileResponse closes it)
     services.child_export_write(guardian=request.user, child=child, out=out)
     out.seek(0)
-    response = FileResponse(out, as_attachment=True, filename=f"cll-child-{child.public_id}.zip")
+    # Translators: the name of a child's downloaded data file, before the date and the child's
+    # id; keep it short, lower case, words joined by hyphens.
+    name = _("cll-child-data")
+    day = timezone.localdate().isoformat()
+    response = FileResponse(out, as_attachment=True, filename=f"{name}-{day}-{child.public_id}.zip")
     response["Cache-Control"] = "no-store"
     return response

@@ -67,15 +67,14 @@ def test_the_page_explains_the_grace_period_and_the_data_map(nadia, settings):
     text = page.content.decode()
     assert "14 days" in text
     summary = page.context["summary"]
-    # Generated from the data map: the profile is deleted, the account anonymised, the
-    # ledger kept under legal hold.
-    assert "Learner profiles" in [line.what for line in summary["delete"]]
-    assert "Users" in [line.what for line in summary["anonymise"]]
-    assert any(
-        "ledger" in line.what.lower() or "audit" in line.what.lower()
-        for line in summary["legal_hold"]
-    )
-    assert "Learner profiles" in text
+    # Generated from the data map, named as people know it (the data map's titles): the
+    # profile is deleted, the account anonymised, the evidence log kept under legal hold.
+    profile = "Profile: name, address, telephone, languages and level"
+    assert profile in [line.what for line in summary["delete"]]
+    assert "Account" in [line.what for line in summary["anonymise"]]
+    assert any("evidence log" in line.what.lower() for line in summary["legal_hold"])
+    assert profile in text
+    assert "Learner profiles" not in text
 
 
 def test_a_wrong_password_changes_nothing(nadia):
