@@ -1,4 +1,5 @@
-"""Outgoing mail transport: Django's SMTP backend, with DKIM signatures when a key is configured.
+"""Outgoing mail transport: Django's SMTP backend, with DKIM signatures when a key is configured;
+in development without a relay, one ``.eml`` file per message (``EmlFileBackend``).
 
 The outbox (``outbox.py``) decides what is sent and when; this module only changes the bytes on
 the wire. Each message is signed over its final serialised form (the bytes Django hands to
@@ -8,10 +9,16 @@ the wire. Each message is signed over its final serialised form (the bytes Djang
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
+import os
 import smtplib
+import tempfile
+import uuid
+from datetime import datetime
 
 import dkim
+from django.core.mail.backends.filebased import EmailBackend as FileBackend
 from django.core.mail.backends.smtp import EmailBackend
 
 # Headers a relay must not change and a forger would want to: covered by the signature.
@@ -73,3 +80,73 @@ class DkimEmailBackend(EmailBackend):
                 raise
             return False
         return True
+
+
+# RFC 5322 §2.1.1: a line is at most 998 characters. Text parts within it are written as 8bit
+# (readable as they are, links whole); longer ones keep the transfer encoding Django chose.
+MAX_LINE = 998
+
+
+class EmlFileBackend(FileBackend):
+    """Development delivery: each message is written to its own ``<date>-<id>.eml`` file in
+    ``file_path``, as the RFC 5322 bytes a relay would receive, so a mail client opens it.
+
+    Django's file backend appends every message of a connection to one ``.log`` file with
+    separator lines, which no mail client reads. Text parts are written as 8bit UTF-8 rather
+    than quoted-printable, so a link is one unbroken line even in a text editor. A file is
+    written under a temporary name and renamed, so a reader never sees half a message.
+    """
+
+    def open(self) -> bool:
+        return False  # one file per message, opened in write_message
+
+    def close(self) -> None:
+        return None
+
+    def write_message(self, message) -> None:
+        data = readable_message(message.message(policy=email.policy.default)).as_bytes()
+        name = f"{datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
+        handle, temporary = tempfile.mkstemp(dir=self.file_path, suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, os.path.join(self.file_path, name))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+
+    def send_messages(self, email_messages) -> int:
+        sent = 0
+        for message in email_messages or ():
+            try:
+                self.write_message(message)
+            except Exception:
+                if not self.fail_silently:
+                    raise
+            else:
+                sent += 1
+        return sent
+
+
+def readable_message(message):
+    """``message`` with its text parts (not attachments) as 8bit UTF-8 when their lines allow."""
+    for part in message.walk():
+        if part.is_multipart() or part.get_content_maintype() != "text":
+            continue
+        if part.is_attachment():
+            continue
+        content = part.get_content()
+        if max(map(len, content.splitlines()), default=0) > MAX_LINE:
+            continue
+        # set_content replaces every Content-* header: keep the others (Content-Language).
+        kept = [
+            (name, value)
+            for name, value in part.items()
+            if name.lower().startswith("content-")
+            and name.lower() not in {"content-type", "content-transfer-encoding"}
+        ]
+        part.set_content(content, subtype=part.get_content_subtype(), charset="utf-8", cte="8bit")
+        for name, value in kept:
+            part[name] = value
+    return message

@@ -42,11 +42,9 @@ from django.core.mail import EmailMultiAlternatives, mailers, make_msgid
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
-from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from cll.core.context_processors import organisation
+from cll.core.emails import email_html_from_text, email_render
 from cll.core.models import OutboxEmail
 from cll.core.tasks import outbox_deliver
 
@@ -92,8 +90,10 @@ def email_queue(
     ``subject_person`` is the public id of the person the message is about: the row is
     encrypted with their data key and exported/erased with the rest of their data. ``headers``
     adds headers such as ``List-Unsubscribe``; the outbox owns To, Cc, Bcc, Subject, Date and
-    Message-ID. Raises ``ValidationError`` for a malformed address and ``ValueError`` for a
-    header or subject containing a line break (header injection).
+    Message-ID. Without ``html``, the HTML part is the text in the site's shared frame
+    (cll/core/emails.py), so every message has both parts. Raises ``ValidationError`` for a
+    malformed address and ``ValueError`` for a header or subject containing a line break
+    (header injection).
     """
     validate_email(to)
     if "\n" in subject or "\r" in subject:
@@ -104,6 +104,12 @@ def email_queue(
             raise ValueError(f"The outbox sets the {name} header itself.")
         if any(char in f"{name}{value}" for char in "\r\n"):
             raise ValueError("E-mail headers are single lines.")
+    if not html:
+        # Every message has an HTML part in the site's frame, even one written as text only.
+        language = headers.get("Content-Language") or translation.get_language()
+        html = email_html_from_text(
+            text=text, subject=subject, language=language or settings.LANGUAGE_CODE
+        )
     email = OutboxEmail.objects.create(
         to_address=to,
         subject=subject,
@@ -128,25 +134,24 @@ def email_queue_template(
     subject_person: UUID | None = None,
     headers: dict[str, str] | None = None,
 ) -> OutboxEmail:
-    """Render ``<prefix>_subject.txt``, ``<prefix>.txt`` and, if it exists, ``<prefix>.html``
-    in ``language`` (the recipient's, not the current request's) and queue the result.
+    """Render ``<prefix>_subject.txt``, ``<prefix>.txt`` and its HTML part (``<prefix>.html``
+    if it exists, else the text in the shared frame: cll/core/emails.py) in ``language`` (the
+    recipient's, not the current request's) and queue the result.
 
     Templates get the site identity as ``organisation`` and the public URL as ``site_url`` (e-mails
     have no request, so links must be absolute).
     """
-    context = {**organisation(None), "site_url": settings.SITE_URL, **context}
-    with translation.override(language):
-        subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
-        text = render_to_string(f"{template_prefix}.txt", context)
-        try:
-            html = render_to_string(f"{template_prefix}.html", context)
-        except TemplateDoesNotExist:
-            html = ""
+    rendered = email_render(
+        subject_template=f"{template_prefix}_subject.txt",
+        text_template=f"{template_prefix}.txt",
+        context=context,
+        language=language,
+    )
     return email_queue(
         to=to,
-        subject=subject,
-        text=text,
-        html=html,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
         subject_person=subject_person,
         headers={"Content-Language": language, **(headers or {})},
         kind=template_prefix,

@@ -1,45 +1,37 @@
-"""Demo accounts for the embedded set-up: one per persona of DESIGN.md. Never in production."""
+"""The demo school for the embedded set-up (cll/accounts/demo.py). Never in production."""
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from cll.privacy.datamap import Role
+from cll.accounts import demo
+from cll.accounts.models import User
 
-DEMO_PASSWORD = "demo-cll-2026"  # noqa: S105 - printed to the developer; refused in production
-DEMO_ACCOUNTS = [
-    ("alice@demo.cll.be", "learner", ()),
-    ("bob@demo.cll.be", "teacher", (Role.TEACHER,)),
-    ("dora@demo.cll.be", "privacy officer", (Role.PRIVACY_OFFICER,)),
-    ("gina@demo.cll.be", "guardian", ()),
-    ("admin@demo.cll.be", "administrator", (Role.ADMINISTRATOR,)),
-]
+# Kept here too: scripts and tests import the password from the command.
+DEMO_PASSWORD = demo.DEMO_PASSWORD
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (idempotent) and print them. Refused in production."
+    help = (
+        "Create the demo accounts and a lived-in school around them (profiles, a guardian and "
+        "her child, teachers on sessions, breaches, policy versions, a month of access log); "
+        "idempotent; prints the accounts. Run after load_demo. Refused in production."
+    )
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("Demo accounts are never created in production.")
-        User = get_user_model()
-        for email, persona, roles in DEMO_ACCOUNTS:
-            user = User.objects.filter(email=email).first()
-            if user is None:
-                user = User.objects.create_user(
-                    email=email,
-                    password=DEMO_PASSWORD,
-                    is_staff=bool(roles),
-                    is_superuser=Role.ADMINISTRATOR in roles,
-                )
-                user.groups.set(Group.objects.filter(name__in=roles))
-            # Demo addresses cannot receive mail: mark them verified so the accounts can sign in.
-            EmailAddress.objects.update_or_create(
-                user=user, email=email, defaults={"verified": True, "primary": True}
+        accounts = demo.demo_accounts_load()
+        users = {user.email: user for user in User.objects.filter(email__endswith="@demo.cll.be")}
+        demo.demo_child_load(guardian=users["gina@demo.cll.be"])
+        teachers = [users[a.email] for a in accounts if a.persona == "teacher"]
+        demo.demo_teaching_load(teachers=teachers)
+        demo.demo_breaches_load(reporter=users["dora@demo.cll.be"])
+        demo.demo_policy_versions_load(actor=users["admin@demo.cll.be"])
+        demo.demo_access_log_load()
+        for account in accounts:
+            self.stdout.write(
+                f"  {account.persona:<16} {account.email:<22} password: {DEMO_PASSWORD}"
             )
-            self.stdout.write(f"  {persona:<16} {email:<22} password: {DEMO_PASSWORD}")
         self.stdout.write(
             "  Staff accounts set up two-factor authentication at their first visit to /admin/."
         )
