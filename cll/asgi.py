@@ -13,6 +13,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cll.settings")
 load_settings_or_exit()
 django_asgi_app = get_asgi_application()
 
+# Not one page or message from a database that is not fit to serve (cll/core/serving.py).
+from cll.core.serving import refuse_to_serve_unless_ready  # noqa: E402
+
+refuse_to_serve_unless_ready()
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 

@@ -9,3 +9,9 @@ from cll.lib.env import load_settings_or_exit
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cll.settings")
 load_settings_or_exit()
 application = get_wsgi_application()
+
+# Not one page from a database that is not fit to serve (cll/core/serving.py); runserver
+# loads this module too.
+from cll.core.serving import refuse_to_serve_unless_ready  # noqa: E402
+
+refuse_to_serve_unless_ready()

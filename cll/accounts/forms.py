@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 
 import phonenumbers
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from cll.accounts.models import PROFILE_FIELDS, CefrLevel, User
-from cll.accounts.services import profile_create
+from cll.accounts.services import is_under_consent_age, profile_create
 from cll.lib.formfields import BoundedDateField, BoundedDateInput, today
 
 # Markup and line breaks in names would end up in e-mail headers, invoices and HTML.
@@ -192,10 +194,71 @@ class ProfileFieldsForm(forms.Form):
 
 
 class SignupForm(ProfileFieldsForm):
-    """allauth's ACCOUNT_SIGNUP_FORM_CLASS: its fields are added to allauth's signup form."""
+    """allauth's ACCOUNT_SIGNUP_FORM_CLASS: its fields are added to allauth's signup form.
+
+    Age gate (GDPR Art. 8, reasonable efforts): no account without either a date of birth or
+    the explicit declaration ``age_confirmed`` ("I am 13 or older"); a blank date alone no
+    longer passes for an adult. A date under ``settings.DIGITAL_CONSENT_AGE`` goes to the
+    parental consent path: the sign-up view redirects there before this form is read (nothing
+    the child typed is kept), and this form refuses it too, for any other way in.
+    """
+
+    age_confirmed = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.consent_age = settings.DIGITAL_CONSENT_AGE
+        age = {"age": self.consent_age}
+        self.fields["birth_date"].help_text = (
+            _(
+                "Give your date of birth, or tick the box below: children under %(age)s need "
+                "a parent's permission, and some courses are by age."
+            )
+            % age
+        )
+        declaration = self.fields["age_confirmed"]
+        declaration.label = _("I am %(age)s or older") % age
+        declaration.help_text = _("Tick it if you leave your date of birth empty.")
+        # Right after the date of birth, which it stands in for (screen and keyboard order).
+        order = [name for name in self.fields if name != "age_confirmed"]
+        order.insert(order.index("birth_date") + 1, "age_confirmed")
+        self.fields = {name: self.fields[name] for name in order}
+
+    def clean(self):
+        cleaned = super().clean()
+        if "birth_date" in self.errors:
+            return cleaned
+        birth_date = cleaned.get("birth_date")
+        age = {"age": self.consent_age}
+        if birth_date is None and not cleaned.get("age_confirmed"):
+            self.add_error(
+                "age_confirmed",
+                forms.ValidationError(
+                    _("Please give your date of birth, or confirm that you are %(age)s or older."),
+                    code="age_required",
+                    params=age,
+                ),
+            )
+        elif is_under_consent_age(birth_date):
+            self.add_error(
+                "birth_date",
+                forms.ValidationError(
+                    _(
+                        "Children under %(age)s need a parent's permission: please use the "
+                        "sign-up page for children."
+                    ),
+                    code="under_consent_age",
+                    params=age,
+                ),
+            )
+        return cleaned
 
     def signup(self, request, user) -> None:
         # allauth's hook, called once the user row exists; the write is the service's.
+        if not isinstance(user.public_id, uuid.UUID):
+            # A provider's sign-up restores the user from the session, where the public id
+            # became text; the person's data key is looked up by the UUID the row holds.
+            user.refresh_from_db(fields=["public_id"])
         profile_create(user=user, data=self.profile_data())
 
 

@@ -29,6 +29,14 @@ left is a restore of a backup taken *before* the erasure while its line was stil
 losing the database within minutes of an erasure and the flush failing all that time: the
 error log says so. A line written twice (a flush interrupted after the append) is harmless:
 replay is idempotent.
+
+Refusing to serve a database that is behind: the database keeps the number of the last journal
+line it holds (``JournalWatermark``, in the database so that a restore brings its old value
+back). A flush moves it forward only from the line it was at, under the journal's lock; the
+replay sets it to the journal's last genuine line. At every start of the web server the system
+check ``erasure.E003`` compares it with the journal's last line (``journal_last_seq``: the
+file's tail and one row, never the whole journal) and refuses to serve while the database is
+behind, naming ``manage.py erasure_journal_replay``.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +59,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-from cll.erasure.models import JournalPending
+from cll.erasure.models import JournalPending, JournalWatermark
 from cll.lib.keyring import decode_key
 
 logger = logging.getLogger(__name__)
@@ -176,9 +184,70 @@ def _tail(fd: int) -> tuple[str, int, bool]:
     return GENESIS, 0, torn
 
 
-def journal_append(items: Iterable[tuple[uuid.UUID, datetime.datetime]]) -> int:
+def _genuine_seq(text: str) -> int | None:
+    data = _parse(text)
+    if data is None:
+        return None
+    expected = _mac(seq=data["seq"], at=data["at"], subject=data["subject"], prev=data["prev"])
+    return data["seq"] if hmac.compare_digest(expected, data["mac"]) else None
+
+
+def journal_last_seq(path: Path | None = None) -> int:
+    """The ``seq`` of the journal's last genuine line (its MAC verifies); 0 without one.
+
+    Cheap enough for every start: only the file's tail is read, unless no genuine line is in
+    it (a damaged tail), when the whole journal is.
+    """
+    path = path or journal_path()
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return 0
+    try:
+        size = os.fstat(fd).st_size
+        start = max(0, size - _TAIL_BYTES)
+        chunk = os.pread(fd, size - start, start).decode("ascii", errors="replace")
+    finally:
+        os.close(fd)
+    lines = chunk.split("\n")
+    if start > 0:
+        lines = lines[1:]  # the first one is cut by the tail's start
+    for text in reversed(lines):
+        seq = _genuine_seq(text)
+        if seq is not None:
+            return seq
+    if start == 0:
+        return 0
+    entries = journal_read(path).entries
+    return entries[-1].seq if entries else 0
+
+
+def journal_watermark() -> int:
+    """The last journal line this database holds (``JournalWatermark``; no row: 0)."""
+    return JournalWatermark.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+
+
+def journal_watermark_set(seq: int) -> None:
+    """This database holds every erasure of the journal up to line ``seq`` (after a replay)."""
+    JournalWatermark.objects.update_or_create(pk=1, defaults={"seq": seq})
+
+
+def _watermark_advance(before: int, after: int) -> None:
+    # Only a database that held every line before these moves on: one restored from an older
+    # backup stays behind until the replay, however many erasures it journals meanwhile.
+    JournalWatermark.objects.get_or_create(pk=1)
+    JournalWatermark.objects.filter(pk=1, seq=before).update(seq=after)
+
+
+def journal_append(
+    items: Iterable[tuple[uuid.UUID, datetime.datetime]],
+    *,
+    written: Callable[[int, int], None] | None = None,
+) -> int:
     """Append one line per (former public id, erasure time); fsync before returning.
 
+    ``written(before, after)``, if given, is called with the last ``seq`` before and after the
+    append while the journal is still locked (so that calls happen in the journal's order).
     Raises OSError when the journal cannot be written (the caller keeps the pending rows).
     """
     items = list(items)
@@ -192,6 +261,7 @@ def journal_append(items: Iterable[tuple[uuid.UUID, datetime.datetime]]) -> int:
         # One writer at a time, across processes: the chain needs the previous line.
         fcntl.flock(fd, fcntl.LOCK_EX)
         prev, seq, torn = _tail(fd)
+        before = seq
         lines = ["\n"] if torn else []
         for subject, erased_at in items:
             seq += 1
@@ -202,6 +272,8 @@ def journal_append(items: Iterable[tuple[uuid.UUID, datetime.datetime]]) -> int:
             prev = mac
         os.write(fd, "".join(lines).encode("ascii"))
         os.fsync(fd)
+        if written is not None:
+            written(before, seq)
     finally:
         os.close(fd)
     if created:
@@ -225,7 +297,9 @@ def journal_flush() -> int:
     if not pending:
         return 0
     try:
-        journal_append((row.subject, row.erased_at) for row in pending)
+        journal_append(
+            ((row.subject, row.erased_at) for row in pending), written=_watermark_advance
+        )
     except OSError as exc:
         logger.error(
             "The erasure journal %s cannot be written (%s): %d erasure(s) wait in the database "

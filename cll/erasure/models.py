@@ -54,3 +54,29 @@ class JournalPending(models.Model):
 
     def __str__(self):
         return f"journal-pending:{self.pk}"
+
+
+class JournalWatermark(models.Model):
+    """How far into the erasure journal this database is: one row, ``seq`` being the journal
+    line up to which every erasure is in this database.
+
+    It lives in the database on purpose: a restored backup brings back its old value, lower
+    than the journal's last line, and the site refuses to start (system check ``erasure.E003``)
+    until ``erasure_journal_replay`` has erased those people again and moved it to the end of
+    the journal. A flush moves it only from the line it was at (a database restored from an
+    older backup stays behind, however many erasures follow); a missing row counts as 0.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    seq = models.PositiveBigIntegerField(_("last journal line applied"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("erasure journal position")
+        verbose_name_plural = _("erasure journal positions")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="erasure_watermark_single_row")
+        ]
+
+    def __str__(self):
+        return f"journal-watermark:{self.seq}"

@@ -27,7 +27,7 @@ from cll.core.models import DataKey
 from cll.core.outbox import email_queue_template
 from cll.erasure import engine
 from cll.erasure.anonymisers import is_erased
-from cll.erasure.journal import journal_flush, journal_read
+from cll.erasure.journal import journal_flush, journal_read, journal_watermark_set
 from cll.erasure.models import ErasureSchedule, JournalPending
 from cll.erasure.selectors import schedule_get_by_token, schedules_due, wards_plan_for
 from cll.lib.tokens import link_token_new
@@ -258,6 +258,7 @@ class ReplayReport:
     erased: int = 0  # people found in the database and erased again
     keys_destroyed: int = 0  # data keys found live without an account, destroyed
     absent: int = 0  # nothing of them in the database: already erased
+    position: int = 0  # the journal's last genuine line, which the database now holds
     problems: list[str] = field(default_factory=list)
 
 
@@ -267,10 +268,13 @@ def erasure_journal_replay() -> ReplayReport:
 
     Pending erasures are flushed to the journal first. Only lines whose MAC verifies are
     applied (a forged line must not erase anyone); chain breaks are reported, not fatal.
+    Then the database is marked as holding the journal up to its last genuine line, which lets
+    the site start again (system check ``erasure.E003``).
     """
     journal_flush()
     reading = journal_read()
     report = ReplayReport(lines=reading.lines, problems=list(reading.problems))
+    report.position = reading.entries[-1].seq if reading.entries else 0
     for subject in reading.subjects:
         user = User.objects.filter(public_id=subject).first()
         if user is not None and not is_erased(user):
@@ -283,6 +287,7 @@ def erasure_journal_replay() -> ReplayReport:
             report.keys_destroyed += 1
         else:
             report.absent += 1
+    journal_watermark_set(report.position)
     return report
 
 

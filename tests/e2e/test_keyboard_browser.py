@@ -361,6 +361,10 @@ def test_a_visitor_signs_up_with_the_keyboard(page, live_server):
     _tab_to(page, lambda f: f.name == "level")
     page.keyboard.press("ArrowDown")
     assert page.locator("main select[name=level]").input_value() != ""
+    # No date of birth: the "I am 13 or older" box is ticked with the space bar.
+    _tab_to(page, lambda f: f.name == "age_confirmed")
+    page.keyboard.press("Space")
+    expect(page.locator("main input[name=age_confirmed]")).to_be_checked()
     for name in ("password1", "password2"):
         _tab_to(page, lambda f, name=name: f.name == name)
         _type(page, PASSWORD)

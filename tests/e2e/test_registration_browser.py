@@ -132,3 +132,41 @@ def test_a_new_learner_registers_confirms_signs_in_and_edits_the_profile(
 
     assert traffic.foreign == []
     assert traffic.console_errors == []
+
+
+def test_a_visitor_without_a_birth_date_declares_their_age(page, live_server, settings):
+    """The age gate in the browser: a blank date of birth alone is refused with a message next
+    to the "I am 13 or older" box; ticking it creates the account."""
+    page.set_default_timeout(10_000)
+    page.goto(f"{live_server.url}/fr/account/signup/")
+    form = page.locator("main form.account-form")
+
+    def fill_in() -> None:
+        form.get_by_label(_label("Courriel")).fill(EMAIL)
+        form.get_by_label(_label("Mot de passe")).fill(PASSWORD)
+        form.get_by_label("Mot de passe (confirmation)").fill(PASSWORD)
+        form.get_by_label("Prénom").fill("Nadia")
+        form.get_by_label(_label("Nom")).fill("Verhoeven")
+
+    fill_in()
+    form.get_by_role("button", name="Créer mon compte").click()
+    page.wait_for_load_state()
+
+    box = form.get_by_role("checkbox", name="J'ai 13 ans ou plus")
+    message = (
+        "Veuillez indiquer votre date de naissance, ou confirmer que vous avez 13 ans ou plus."
+    )
+    expect(page.locator(".field--error", has_text=message)).to_be_visible()
+    # Announced with the field: its description names the error.
+    expect(box).to_have_accessible_description(re.compile(re.escape(message)))
+    expect(page.locator("main [role=alert]")).to_be_visible()
+    assert not User.objects.filter(email=EMAIL).exists()
+    _screenshot(page, "signup-age-gate-fr.png")
+
+    # Passwords are never sent back to the page: typed again, with the box ticked.
+    fill_in()
+    box.check()
+    form.get_by_role("button", name="Créer mon compte").click()
+    page.wait_for_url(lambda url: "/account/signup/" not in url)
+    profile = User.objects.get(email=EMAIL).profile
+    assert (profile.first_name, profile.birth_date) == ("Nadia", None)

@@ -17,6 +17,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from tests.oidc.provider import CLAIMS
@@ -112,6 +113,10 @@ def oidc(live_server, transactional_db, django_user_model, settings, monkeypatch
         yield {"site": site, "issuer": issuer}
 
 
+def _signup_form(page: requests.Response) -> dict:
+    return next(f for f in _forms(page.text) if f["action"].endswith("/account/3rdparty/signup/"))
+
+
 def _submit(session: requests.Session, response: requests.Response, form: dict, **extra):
     action = form["action"] or response.url
     if action.startswith("/"):
@@ -148,9 +153,23 @@ def test_a_person_signs_in_with_an_openid_connect_provider(oidc):
     assert consent.url.startswith(f"{oidc['issuer']}/authorize/")
     authorize = _forms(consent.text)[0]
     assert re.search(r"openid", authorize["fields"]["scope"])
-    signed_in = _submit(browser, consent, authorize, allow="Authorize")
+    signup = _submit(browser, consent, authorize, allow="Authorize")
 
-    # Back on our site, through the callback, signed in as a new account.
+    # Back on our site, through the callback: a first sign-in creates the account through our
+    # sign-up form and its age gate (a date of birth or "I am 13 or older"), never silently.
+    assert signup.status_code == 200, signup.text[:2000]
+    assert signup.url == f"{site}/fr/account/3rdparty/signup/"
+    assert "Test IdP" in signup.text
+    assert not SocialAccount.objects.exists()
+    names = {"first_name": CLAIMS["given_name"], "last_name": CLAIMS["family_name"]}
+    refused = _submit(browser, signup, _signup_form(signup), **names, age_confirmed="")
+    assert refused.status_code == 200
+    assert "confirmer que vous avez 13 ans ou plus" in refused.text
+    assert not SocialAccount.objects.exists()
+    assert not get_user_model().objects.filter(email=CLAIMS["email"]).exists()
+    signed_in = _submit(browser, refused, _signup_form(refused), **names, age_confirmed="on")
+
+    # Signed in as a new account, with its profile.
     assert signed_in.status_code == 200, signed_in.text[:2000]
     assert signed_in.url == f"{site}/fr/account/profile/"
     assert CLAIMS["email"] in signed_in.text
@@ -166,6 +185,8 @@ def test_a_person_signs_in_with_an_openid_connect_provider(oidc):
     assert address.email == CLAIMS["email"] and address.verified
     # The provider's own user is not the person signed in on our site.
     assert account.user.email != PROVIDER_EMAIL
+    assert account.user.profile.first_name == CLAIMS["given_name"]
+    assert account.user.profile.birth_date is None
 
     # The profile lists the linked provider and links to the connections page.
     assert "Test IdP" in signed_in.text

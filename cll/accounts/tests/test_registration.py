@@ -98,7 +98,7 @@ def test_it_stores_no_plaintext_in_the_encrypted_columns(client, smtp_server):
     assert profile.birth_date == datetime.date(1990, 4, 2)
 
 
-def test_it_asks_only_name_email_and_password(client):
+def test_it_asks_only_name_email_password_and_an_age_declaration(client):
     response = client.post(
         reverse("account_signup"),
         {
@@ -107,6 +107,8 @@ def test_it_asks_only_name_email_and_password(client):
             "password2": PASSWORD,
             "first_name": "Min",
             "last_name": "Li",
+            # Without a date of birth, the age gate needs the declaration (test_signup_age_gate).
+            "age_confirmed": "on",
         },
     )
     assert response.status_code == 302

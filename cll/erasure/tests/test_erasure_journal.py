@@ -4,7 +4,9 @@ so that a restored backup cannot bring an erased person back."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import subprocess
 from contextlib import closing
 
 import pytest
@@ -15,11 +17,13 @@ from django.utils import timezone
 
 from cll.accounts.models import LearnerProfile, User
 from cll.core import encryption as crypto
+from cll.core.management.commands.backup import _libpq_environment
 from cll.core.models import DataKey
 from cll.erasure.journal import journal_append, journal_flush, journal_read
 from cll.erasure.models import JournalPending
 from cll.erasure.services import erasure_execute, erasure_journal_replay
 from cll.erasure.tests.conftest import PERSON
+from cll.erasure.tests.startup import REFUSED, STARTED, start_ups
 from cll.privacy.models import AuditEntry
 
 
@@ -126,34 +130,61 @@ def test_the_replay_command_fails_loudly_on_a_damaged_journal(journal):
         call_command("erasure_journal_replay")
 
 
-def _restore_sqlite(backup_path) -> None:
-    """Put a backup file's content back into the live (test) database, as a restore would."""
+def _restore(backup_dir) -> None:
+    """Put a backup's content back into the live (test) database, as a restore would: SQLite
+    through its backup API, PostgreSQL with ``pg_restore --clean`` (the README's commands)."""
     connection.close()
-    connection.ensure_connection()
-    with closing(sqlite3.connect(backup_path)) as source:
-        source.backup(connection.connection)
+    if connection.vendor == "sqlite":
+        (backup_path,) = backup_dir.glob("*.sqlite3")
+        connection.ensure_connection()
+        with closing(sqlite3.connect(backup_path)) as source:
+            source.backup(connection.connection)
+    else:
+        (backup_path,) = backup_dir.glob("*.dump")
+        restore = subprocess.run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--exit-on-error",
+                f"--dbname={connection.settings_dict['NAME']}",
+                str(backup_path),
+            ],
+            env=_libpq_environment(connection.settings_dict),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert restore.returncode == 0, restore.stderr
     crypto.data_key_cache_clear()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_restored_backup_cannot_bring_an_erased_person_back(nadia, journal, tmp_path):
-    if connection.vendor != "sqlite":
-        pytest.skip("The restore step of this test copies an SQLite file (pg: see README).")
+def test_a_restored_backup_cannot_bring_an_erased_person_back(nadia, journal, tmp_path, capsys):
+    # Runs on both engines: SQLite by default, PostgreSQL when DATABASE_URL points there (CI).
+    if connection.vendor == "postgresql" and not shutil.which("pg_restore"):
+        pytest.fail("pg_dump and pg_restore (postgresql-client) are needed to test a restore.")
     backups = tmp_path / "backups"
     call_command("backup", output_dir=str(backups))
-    (backup,) = backups.glob("*.sqlite3")
 
     erasure_execute(subject=nadia, reason="dsar")
     assert User.objects.get(pk=nadia.pk).email != PERSON["email"]
+    # The erasure's own database holds the journal: it starts.
+    assert start_ups(capsys) == STARTED
 
-    _restore_sqlite(backup)
+    _restore(backups)
     # The backup brought them back: address, profile and a live data key.
     restored = User.objects.get(pk=nadia.pk)
     assert restored.email == PERSON["email"]
     assert LearnerProfile.objects.get(user=restored).first_name == PERSON["first_name"]
     assert DataKey.objects.get(subject=nadia.public_id).destroyed_at is None
+    # So no web server starts on it, each saying which command puts it right.
+    assert start_ups(capsys) == REFUSED
 
     call_command("erasure_journal_replay")
+    assert start_ups(capsys) == STARTED
 
     gone = User.objects.get(pk=nadia.pk)
     assert gone.email.startswith("erased-") and not gone.has_usable_password()

@@ -10,6 +10,12 @@ The manifest (``<backup>.json``) is written last, so a backup without a manifest
 It records the SHA-256 of the file, the latest migration of each app (which code version can
 restore it) and the ids of the master keys that wrap the data keys: personal data in the backup
 is encrypted, and opens only with those keys from ``CLL_KEYRING``, which are never in the backup.
+
+Restoring (the steps cll/erasure/tests/test_erasure_journal.py runs on both engines): stop the
+site; SQLite, copy the ``.sqlite3`` file over the database file; PostgreSQL, ``pg_restore
+--clean --if-exists --no-owner --single-transaction --dbname=<database> <file>.dump``; then
+``manage.py migrate`` and ``manage.py erasure_journal_replay``. Until the replay has run, the
+web server refuses to start on a database behind the erasure journal (check ``erasure.E003``).
 """
 
 from __future__ import annotations

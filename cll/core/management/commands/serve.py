@@ -17,6 +17,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from cll.core.serving import SERVING
+
 
 class Command(BaseCommand):
     help = "Serve the site with its background worker and scheduler until interrupted."
@@ -59,6 +61,10 @@ class Command(BaseCommand):
         return commands
 
     def handle(self, *args, **options):
+        # Nothing starts (web server, worker, scheduler) while a "serving" check fails, e.g. a
+        # database restored behind the erasure journal (cll/core/serving.py): Django prints
+        # the errors and their hints, and the command exits with status 1.
+        self.check(tags=[SERVING], include_deployment_checks=True)
         children: dict[str, subprocess.Popen] = {}
         stopping = False
 

@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Re-apply every erasure recorded in the erasure journal (CLL_ERASURE_JOURNAL) to the "
         "current database. Run it after restoring any backup, before opening the site: a "
-        "restored backup would otherwise bring erased people back. Idempotent. Only lines "
+        "restored backup would otherwise bring erased people back, and the web server refuses "
+        "to start until it has run (system check erasure.E003). Idempotent. Only lines "
         "whose HMAC verifies are applied; exits with status 1 if the journal shows tampering "
         "or damage (after applying every genuine line)."
     )
@@ -22,7 +23,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Journal {journal_path()}: {report.lines} line(s); erased again: {report.erased}; "
             f"keys destroyed without an account: {report.keys_destroyed}; "
-            f"already erased: {report.absent}."
+            f"already erased: {report.absent}. The database now holds the journal up to line "
+            f"{report.position}."
         )
         for problem in report.problems:
             self.stderr.write(f"Journal problem: {problem}")
