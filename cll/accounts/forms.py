@@ -259,7 +259,10 @@ class SignupForm(ProfileFieldsForm):
             # A provider's sign-up restores the user from the session, where the public id
             # became text; the person's data key is looked up by the UUID the row holds.
             user.refresh_from_db(fields=["public_id"])
-        profile_create(user=user, data=self.profile_data())
+        age_declared = self.cleaned_data.get("birth_date") is None and bool(
+            self.cleaned_data.get("age_confirmed")
+        )
+        profile_create(user=user, data=self.profile_data(), age_declared=age_declared)
 
 
 class ProfileForm(ProfileFieldsForm):

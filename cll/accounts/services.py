@@ -29,8 +29,14 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def profile_create(*, user: User, data: dict[str, Any]) -> LearnerProfile:
-    """Create the learner profile of a new account (from registration), with its audit entry."""
+def profile_create(
+    *, user: User, data: dict[str, Any], age_declared: bool = False
+) -> LearnerProfile:
+    """Create the learner profile of a new account (from registration), with its audit entry.
+
+    ``age_declared``: the person gave no date of birth but declared being at least the digital
+    consent age; the entry keeps that declaration as the evidence of the age check (GDPR Art. 8:
+    reasonable efforts), with the age it was made for."""
     with transaction.atomic():
         profile = LearnerProfile(user=user, **_clean(data))
         profile.full_clean()
@@ -41,6 +47,7 @@ def profile_create(*, user: User, data: dict[str, Any]) -> LearnerProfile:
             action="profile.create",
             target=profile,
             fields=sorted(name for name, value in _clean(data).items() if value),
+            detail={"age_declared": settings.DIGITAL_CONSENT_AGE} if age_declared else None,
         )
     return profile
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from cll.accounts.forms import SignupForm
 from cll.accounts.models import LearnerProfile, User
 from cll.core.models import OutboxEmail
+from cll.privacy.models import AuditEntry
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -68,13 +69,19 @@ def test_the_declaration_alone_creates_the_account(client, smtp_server):
     user = User.objects.get(email=EMAIL)
     assert user.profile.first_name == "Sam"
     assert user.profile.birth_date is None
+    # The declaration is the evidence of the age check: kept in the ledger, with its age.
+    (created,) = AuditEntry.objects.filter(action="profile.create", subject=user.public_id)
+    assert created.detail == {"age_declared": 13}
 
 
 def test_a_birth_date_of_13_or_more_needs_no_declaration(client, smtp_server):
     thirteen = timezone.localdate().replace(year=timezone.localdate().year - 13)
     response = client.post("/fr/account/signup/", {**FORM, "birth_date": thirteen.isoformat()})
     assert response.status_code == 302
-    assert User.objects.get(email=EMAIL).profile.birth_date == thirteen
+    user = User.objects.get(email=EMAIL)
+    assert user.profile.birth_date == thirteen
+    (created,) = AuditEntry.objects.filter(action="profile.create", subject=user.public_id)
+    assert "age_declared" not in created.detail
 
 
 @pytest.mark.parametrize("declared", [False, True])
