@@ -16,6 +16,14 @@ class AccountsConfig(AppConfig):
         # Staff session limits count from the sign-in (cll/accounts/middleware.py).
         user_logged_in.connect(session_signed_in, dispatch_uid="cll-session-signed-in")
 
+        if apps.is_installed("allauth.mfa"):
+            from allauth.mfa.signals import authenticator_added
+
+            from cll.accounts.mfa import record_factor_activation
+
+            # Activating a second factor proves it: no second code right after (issue 11).
+            authenticator_added.connect(record_factor_activation, dispatch_uid="cll-mfa-added")
+
         if apps.is_installed("allauth.socialaccount"):
             from allauth.socialaccount.models import SocialAccount
 

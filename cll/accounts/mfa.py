@@ -12,8 +12,10 @@ rows hold public keys only and are not passed through the hook.
 
 from __future__ import annotations
 
+from allauth.account.internal.flows.login import record_authentication
 from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 
 from cll.core import encryption as crypto
 
@@ -27,3 +29,17 @@ class MFAAdapter(DefaultMFAAdapter):
 
     def decrypt(self, encrypted_text: str) -> str:
         return crypto.decrypt(encrypted_text)
+
+
+# Factors whose activation proves possession: a valid code was entered, or the key was used.
+PROVING_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def record_factor_activation(sender, request=None, user=None, authenticator=None, **kwargs):
+    """``authenticator_added`` receiver: activating an authenticator app or a security key
+    proves the second factor, so this session counts as authenticated with it. The staff pages
+    (cll/accounts/staff.py) then open without asking for another code right after activation.
+    Recovery codes prove nothing: generating them records nothing."""
+    if request is None or authenticator is None or authenticator.type not in PROVING_TYPES:
+        return
+    record_authentication(request, user, method="mfa", type=authenticator.type, id=authenticator.pk)

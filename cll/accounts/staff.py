@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -67,3 +68,21 @@ class StaffMFAMiddleware:
             if response is not None:
                 return response
         return self.get_response(request)
+
+
+def admin_redirect(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """``/admin/...`` -> ``/<language>/admin/...``: the admin lives under the language prefix,
+    so it speaks the language of the pages the person came from (issue 11). The language of an
+    address without a prefix is the one LocaleMiddleware finds for the visitor (language
+    cookie, then the browser's Accept-Language, then French). A temporary redirect: another
+    visitor's language may differ."""
+    with translation.override(translation.get_language()):
+        url = reverse("admin:index") + rest
+    query = request.META.get("QUERY_STRING", "")
+    response = HttpResponseRedirect(f"{url}?{query}" if query else url)
+    if request.method not in ("GET", "HEAD"):
+        # A form posted to the old address: its body is read as the admin would read it (the
+        # upload size limit answers 400 here too) and it is re-posted to the new one (307).
+        request.POST  # noqa: B018
+        response.status_code = 307
+    return response

@@ -1,4 +1,5 @@
-"""Staff pages of the accounts app: learners, shown field by field as the data map allows.
+"""Staff pages of the accounts app: the staff home (every staff member's entry point), and
+learners, shown field by field as the data map allows.
 
 Who may open them is declared with ``staff_role_required``: the roles that read at least one
 personal field of the learner profile in the data map (``LEARNER_PAGE_ROLES``); anyone else gets
@@ -11,14 +12,43 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from cll.accounts import staff_selectors
-from cll.core.roles import staff_role_required
+from cll.accounts.templatetags.staff_ui import staff_sections_for
+from cll.core.roles import Role, staff_role_required, staff_roles_of
 
 LEARNER_PAGE_ROLES = staff_selectors.learner_page_roles()
+
+
+@staff_role_required(*Role.STAFF_ROLES)
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The staff area's entry point: the sections the person's roles open (the same list as the
+    staff menu, read from the views' declared roles), the admin when it has something for them
+    (an admin without any model they may use is not offered), and a teacher's sessions."""
+    roles = staff_roles_of(request.user)
+    admin_url = None
+    if admin.site.has_permission(request) and admin.site.get_app_list(request):
+        admin_url = reverse("admin:index")
+    sessions = []
+    if Role.TEACHER in roles:
+        # The sessions this person teaches (Session.teacher, related_name "taught_sessions").
+        sessions = request.user.taught_sessions.select_related("site").order_by("starts_on")
+    return render(
+        request,
+        "accounts/staff/home.html",
+        {
+            "sections": staff_sections_for(request),
+            "admin_url": admin_url,
+            "is_teacher": Role.TEACHER in roles,
+            "taught_sessions": sessions,
+        },
+    )
 
 
 @staff_role_required(*LEARNER_PAGE_ROLES)

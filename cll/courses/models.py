@@ -2,7 +2,8 @@
 
 Vocabulary (DESIGN.md §1): a **session** is a complete programme, e.g. a 30-hour English A2
 session from 22 January to 12 April; a **course** is one unit of it on a date (2 hours on
-28 February, 9-11). None of these models holds personal data.
+28 February, 9-11). None of these models holds personal data; a session names its teacher by a
+reference to their staff account (the account's data is mapped by the accounts app).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import secrets
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from cll.core.roles import Role
 from cll.courses.translated import TranslatedText
 
 # Lower-case letters and digits without look-alikes (no i, l, o, 0, 1): easy to read aloud.
@@ -164,10 +167,19 @@ class Session(models.Model):
     starts_on = models.DateField(_("first day"))
     ends_on = models.DateField(_("last day"))
     hours = models.PositiveSmallIntegerField(_("hours of teaching"))
-    price_cents = models.PositiveIntegerField(
-        _("price (euro cents)"), help_text=_("All taxes included, e.g. 39000 for €390.00.")
-    )
+    # Integer cents: no rounding in sums; people enter and read euros (the admin's EuroField).
+    price_cents = models.PositiveIntegerField(_("price"), help_text=_("All taxes included."))
     capacity = models.PositiveSmallIntegerField(_("places"))
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="taught_sessions",
+        verbose_name=_("teacher"),
+        # Only active staff members in the Teacher role can be chosen in forms.
+        limit_choices_to=models.Q(is_staff=True, is_active=True, groups__name=Role.TEACHER),
+    )
     is_featured = models.BooleanField(
         _("featured"), default=False, help_text=_("Shown on the home page.")
     )

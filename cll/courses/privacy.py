@@ -49,6 +49,9 @@ register(
         "hours",
         "price_cents",
         "capacity",
+        # Which staff account teaches the session: the school's timetable, a reference to an
+        # account whose data the accounts app maps; erasing that account empties it (SET_NULL).
+        "teacher",
         "is_featured",
         "is_published",
         "created_at",
