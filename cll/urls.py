@@ -4,6 +4,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from cll.accounts import staff
 from cll.accounts import urls as accounts_urls
 from cll.consent import views as consent_views
 from cll.core import views as core_views
@@ -14,9 +15,13 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("health", core_views.health, name="health"),
     path(".well-known/gpc.json", consent_views.gpc_json, name="gpc_json"),
-    path("admin/", admin.site.urls),
+    # The admin speaks the visitor's language under /<language>/admin/ (below); this sends
+    # /admin/... there (cll/accounts/staff.py).
+    path("admin/", staff.admin_redirect),
+    path("admin/<path:rest>", staff.admin_redirect),
 ]
 urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
     path("", include("cll.content.urls")),
     path("", include("cll.courses.urls")),
     # Accounts (django-allauth): login, signup, verification, password reset; then our profile.
