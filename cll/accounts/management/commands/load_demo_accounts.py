@@ -33,5 +33,6 @@ class Command(BaseCommand):
                 f"  {account.persona:<16} {account.email:<22} password: {DEMO_PASSWORD}"
             )
         self.stdout.write(
-            "  Staff accounts set up two-factor authentication at their first visit to /admin/."
+            "  Staff sign in, then set up two-factor authentication (one code) at their first\n"
+            "  visit to the staff home, /fr/staff/ (\"Espace du personnel\" in the header)."
         )
