@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from cll.core.models import OutboxEmail
@@ -13,7 +13,9 @@ from cll.core.outbox import email_queue
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = reverse("admin:core_outboxemail_changelist")
+# The admin speaks the language of its address (/<language>/admin/): these tests read English.
+with translation.override("en"):
+    CHANGELIST = reverse("admin:core_outboxemail_changelist")
 
 
 @pytest.fixture
