@@ -142,10 +142,11 @@ def _empty_cache():
     # Cached pages and counters of one test must not answer the next one.
     from django.core.cache import cache
 
-    from cll.core import pagecache
+    from cll.core import fragments, pagecache
 
     cache.clear()
     pagecache._forget_version()
+    fragments.fragments_clear()
     yield
     cache.clear()
 

@@ -1,0 +1,118 @@
+"""Rendered fragments ({% fragment %}): rendered once per key, never carrying a per-request
+value, retired by a content change, bounded."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import translation
+
+from cll.core import fragments
+from cll.core.pagecache import content_changed
+from cll.courses.tests.factories import make_session
+
+pytestmark = pytest.mark.django_db
+
+RENDERS = []
+
+
+def _render(source: str, **context) -> str:
+    template = Template("{% load fragments %}" + source)
+    return template.render(Context({"count": _count, **context}))
+
+
+def _count() -> str:
+    RENDERS.append(1)
+    return str(len(RENDERS))
+
+
+@pytest.fixture(autouse=True)
+def _renders():
+    RENDERS.clear()
+    yield
+    RENDERS.clear()
+
+
+def test_it_renders_a_fragment_once_per_key():
+    source = '{% fragment "demo" key %}[{{ count }}]{% endfragment %}'
+    assert _render(source, key=1) == "[1]"
+    assert _render(source, key=1) == "[1]"  # kept: not rendered again
+    assert _render(source, key=2) == "[2]"
+    assert len(RENDERS) == 2
+
+
+def test_it_keeps_one_version_per_language():
+    source = '{% load i18n %}{% fragment "demo" %}{% translate "Home" %}{% endfragment %}'
+    with translation.override("fr"):
+        assert _render(source) == "Accueil"
+    with translation.override("nl"):
+        assert _render(source) == "Home"
+    with translation.override("fr"):
+        assert _render(source) == "Accueil"
+
+
+def test_a_content_change_retires_every_fragment():
+    source = '{% fragment "demo" %}[{{ count }}]{% endfragment %}'
+    assert _render(source) == "[1]"
+    content_changed()
+    assert _render(source) == "[2]"
+
+
+@pytest.mark.parametrize("secret", ["nonce", "csrf"])
+def test_it_never_keeps_html_that_carries_a_per_request_value(secret, caplog):
+    request = RequestFactory().get("/")
+    request._csp_nonce = "n0nce-of-this-request"
+    body = {
+        "nonce": "<script nonce='{{ csp_nonce }}'></script>",
+        "csrf": '<input type="hidden" name="csrfmiddlewaretoken" value="abc">',
+    }[secret]
+    source = '{% fragment "leaky" %}' + body + "{{ count }}{% endfragment %}"
+    with caplog.at_level(logging.ERROR, logger="cll.core.fragments"):
+        first = _render(source, request=request, csp_nonce=request._csp_nonce)
+        second = _render(source, request=request, csp_nonce=request._csp_nonce)
+    assert first != second  # rendered again each time: never kept
+    assert fragments.fragments_count() == 0
+    assert "per-request value" in caplog.text
+
+
+def test_it_keeps_at_most_the_configured_number_of_fragments(settings):
+    settings.FRAGMENT_CACHE_ENTRIES = 3
+    source = '{% fragment "demo" key %}{{ key }}{% endfragment %}'
+    for key in range(10):
+        _render(source, key=key)
+    assert fragments.fragments_count() == 3
+
+
+def test_a_session_card_follows_its_session(client, alice):
+    client.force_login(alice)  # signed in: the page cache never answers, the page is rendered
+    session = make_session(title="Morning English")
+    url = reverse("courses:session_list")
+    assert "Morning English" in client.get(url).content.decode()
+
+    session.title_fr = "Anglais du soir"
+    session.save()
+    page = client.get(url).content.decode()
+    assert "Anglais du soir" in page
+    assert "Morning English" not in page
+
+
+def test_the_catalogue_is_the_same_page_with_kept_fragments(client, alice):
+    client.force_login(alice)
+    for _ in range(3):
+        make_session()
+    url = reverse("courses:session_list") + "?level=A2"
+    first = client.get(url).content.decode()
+    assert fragments.fragments_count() >= 5  # nav, filters, three cards, footer
+    again = client.get(url).content.decode()
+    fragments.fragments_clear()
+    fresh = client.get(url).content.decode()
+
+    def without_nonce(html: str) -> str:
+        return re.sub(r'nonce="[^"]+"', "", html)
+
+    assert without_nonce(again) == without_nonce(fresh) == without_nonce(first)
