@@ -195,6 +195,10 @@ if not DEBUG:
             ],
         )
     ]
+# Rendered fragments ({% fragment %}, cll/core/fragments.py) kept per worker process: a session
+# card is about 1.5 KB, so the default holds every card of a 500-session catalogue in three
+# languages several times over in a few MB.
+FRAGMENT_CACHE_ENTRIES = env.integer("CLL_FRAGMENT_CACHE_ENTRIES", 10000, minimum=0)
 
 # -- Data -------------------------------------------------------------------------------------
 DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
