@@ -293,13 +293,17 @@ if _email_host:
         }
     }
 else:
-    # Development without a mail server: messages land as files in var/mail/.
+    # Development without a mail server: one .eml file per message in var/mail/ (a mail client
+    # opens it).
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "BACKEND": "cll.core.mail.EmlFileBackend",
             "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
         }
     }
+# The HTML part of an e-mail links the addresses its text names (cll/core/emails.py): a bare
+# "www.cll.be" becomes https://, as Django 7 will do by default.
+URLIZE_ASSUME_HTTPS = True
 OUTBOX_MAX_ATTEMPTS = env.integer("CLL_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 OUTBOX_RETRY_BASE_SECONDS = env.integer("CLL_OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
 
@@ -415,6 +419,10 @@ SOCIALACCOUNT_EMAIL_VERIFICATION = "mandatory"
 SOCIALACCOUNT_STORE_TOKENS = False
 # Starting a sign-in changes state: POST only (a GET shows a confirmation page).
 SOCIALACCOUNT_LOGIN_ON_GET = False
+# A first sign-in with a provider creates the account through our sign-up form (allauth's
+# social sign-up page), never silently: the age gate (a date of birth or "I am 13 or older",
+# cll/accounts/forms.py SignupForm) and the profile's names apply there too.
+SOCIALACCOUNT_AUTO_SIGNUP = False
 # Changing the e-mail address, the password or the second factors asks for the password (or a
 # second factor) again when the last sign-in is older than ACCOUNT_REAUTHENTICATION_TIMEOUT.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
@@ -439,7 +447,10 @@ LANGUAGES = [("fr", _("Français")), ("en", _("English")), ("nl", _("Nederlands"
 # URL prefixes of staff pages: a staff member needs MFA set up and used in the session to open them.
 # The middleware compares path prefixes, so the language-prefixed staff pages are listed per
 # language (i18n_patterns with prefix_default_language=True: every page has one).
-STAFF_MFA_PATH_PREFIXES = ["/admin/", *(f"/{code}/staff/" for code, _name in LANGUAGES)]
+STAFF_MFA_PATH_PREFIXES = [
+    "/admin/",
+    *(f"/{code}/{area}/" for code, _name in LANGUAGES for area in ("staff", "admin")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Europe/Brussels"
@@ -463,6 +474,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 WHITENOISE_MAX_AGE = 31536000 if PRODUCTION else 0
 # Outside production, serve straight from the app and project static folders (no collectstatic).
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not PRODUCTION
+# Files browsers ask for at the site's root (/favicon.ico, /apple-touch-icon.png).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # -- Security ---------------------------------------------------------------------------------
 _https = SITE_URL.startswith("https://")
@@ -540,7 +553,11 @@ LOG_LEVEL = env.string("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub": {"()": "cll.core.logging.ScrubPersonalData"}},
+    "filters": {
+        "scrub": {"()": "cll.core.logging.ScrubPersonalData"},
+        # A refused request (403, 400) is one line; a server error keeps its traceback.
+        "one_line_4xx": {"()": "cll.core.logging.OneLineClientErrors"},
+    },
     "formatters": {
         "json": {"()": "cll.core.logging.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
@@ -549,7 +566,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if PRODUCTION else "plain",
-            "filters": ["scrub"],
+            "filters": ["scrub", "one_line_4xx"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
