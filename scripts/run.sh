@@ -18,8 +18,8 @@ PORT=${PORT:-8000}
 cat <<MSG
 
   CLL is running at http://$HOST:$PORT/
-  Staff back office: http://$HOST:$PORT/admin/
-  E-mails are written to var/mail/ (no SMTP server configured).
+  Staff area: http://$HOST:$PORT/fr/staff/ (administration: /fr/admin/)
+  E-mails are written to var/mail/ as .eml files (no SMTP server configured).
 
   Demo accounts:
 MSG
