@@ -1,4 +1,6 @@
-"""The README's first command, as a newcomer runs it: the site answers and works in a browser.
+"""The README's first command, as a newcomer runs it: the site answers and works in a browser,
+and an unknown address shows the site's own 404 page, styled and in the visitor's language,
+never Django's debug page listing every address of the site.
 
 ``scripts/run.sh`` is started exactly as documented (installation is a no-op when .venv is in
 sync), on embedded SQLite in a temporary state directory, with no PostgreSQL or Redis even when
@@ -12,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,18 +22,29 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.browsing import Traffic, guarded_page
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 180
-# Variables of the test run that must not leak into the embedded site.
+# Variables of the test run (or of a developer's shell) that must not leak into the embedded
+# site: the README's command is tested as a newcomer runs it.
 _SUITE_ONLY = (
     "DATABASE_URL",
     "REDIS_URL",
     "CLL_ENV",
     "DJANGO_SETTINGS_MODULE",
     "CLL_TASKS_BACKEND",
+    "DEBUG",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
+
+PAGES = {
+    "fr-BE": ("fr", "Page introuvable", "Aller à la page d'accueil"),
+    "en-GB": ("en", "Page not found", "Go to the home page"),
+    "nl-BE": ("nl", "Pagina niet gevonden", "Naar de startpagina"),
+}
 
 
 def _free_port() -> int:
@@ -133,3 +147,60 @@ def test_its_worker_and_scheduler_are_running(site):
     assert "granian" in processes
     assert "manage.py db_worker" in processes
     assert "manage.py crontask" in processes
+
+
+@pytest.mark.parametrize("locale", list(PAGES))
+def test_it_shows_the_styled_404_in_the_visitors_language(site, browser, locale):
+    site, _log, _group = site
+    language, title, home_link = PAGES[locale]
+    traffic = Traffic()
+    statuses: dict[str, int] = {}
+
+    with guarded_page(browser, site, traffic, locale=locale) as page:
+        page.on("response", lambda response: statuses.__setitem__(response.url, response.status))
+        response = page.goto(f"{site}/no-such-page/")
+
+        assert response.status == 404
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        expect(page.get_by_role("link", name=home_link)).to_be_visible()
+        # Styled: the site's stylesheet loaded and applied (the header is laid out as a flex row).
+        assert page.locator(".site-header__inner").evaluate("e => getComputedStyle(e).display") == (
+            "flex"
+        )
+        body = page.content()
+        for debug_text in ("URLconf", "urlpatterns", "Traceback", "DEBUG = True"):
+            assert debug_text not in body
+        # The browser asks for the favicon too: nothing on the page answers 404 but the page.
+        page.wait_for_load_state("networkidle")
+        assert {url: code for url, code in statuses.items() if code >= 400} == {
+            f"{site}/no-such-page/": 404
+        }
+    assert traffic.foreign == []
+    # No CSP violation nor script error; at most Chromium's note about the page's own 404.
+    assert set(traffic.console_errors) <= {
+        "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    }
+
+
+def test_it_keeps_the_language_of_the_address_on_a_404(site, browser):
+    site, _log, _group = site
+    traffic = Traffic()
+    with guarded_page(browser, site, traffic, locale="fr-BE") as page:
+        response = page.goto(f"{site}/nl/cursussen-die-niet-bestaan/")
+
+        assert response.status == 404
+        expect(page.locator("html")).to_have_attribute("lang", "nl")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Pagina niet gevonden")
+
+
+def test_it_serves_the_favicon(site):
+    site, _log, _group = site
+    with urllib.request.urlopen(f"{site}/favicon.ico", timeout=5) as response:  # noqa: S310
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "image/x-icon"
+        assert response.read(4) == b"\x00\x00\x01\x00"
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(f"{site}/no-such-page/", timeout=5)  # noqa: S310
+    assert error.value.code == 404
+    assert b"Page introuvable" in error.value.read()
