@@ -486,6 +486,8 @@ CSRF_COOKIE_NAME = "__Host-csrftoken" if _https else "csrftoken"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# Django's message storage, whose cookie is also deleted with its flags (cll/core/messages.py).
+MESSAGE_STORAGE = "cll.core.messages.MessageStorage"
 # Staff sessions (is_staff: a second factor and access to people's data) end after this many
 # minutes without a request and this many hours after signing in, whatever "remember me" said
 # (ASVS 7.3.1/7.3.2, cll/accounts/middleware.py); learners keep SESSION_COOKIE_AGE. A longer
