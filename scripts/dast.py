@@ -609,9 +609,7 @@ def scan(args: argparse.Namespace, workdir: Path, outdir: Path) -> dict:
     env.update({"DJANGO_SETTINGS_MODULE": "dast_settings", "PYTHONPATH": str(workdir)})
     log(f"throw-away production environment in {workdir}")
     pages.prepare(env, sessions=args.sessions)
-    if pages.has_command(env, "load_demo_accounts"):
-        # Refused in production by design: run it alone in development mode, same database/keys.
-        pages.manage({**env, "CLL_ENV": "development", "DEBUG": "0"}, "load_demo_accounts")
+    pages.load_demo_accounts(env)  # the signed-in scan's learner
     paths = resolve_paths(env)
     consent_cookie = decided_consent_cookie(env)
     server = observatory.Server(env, workdir, port=port, tls=(cert, key), ca=ca)
