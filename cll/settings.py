@@ -102,10 +102,12 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    # Before the task apps: its db_worker and crontask commands (which refuse to start where the
+    # site may not serve, cll/core/serving.py) replace theirs.
+    "cll.core",
     "django_tasks_db",
     "crontask",
     "cll.privacy",
-    "cll.core",
     "cll.accounts",
     "cll.courses",
     "cll.content",

@@ -12,6 +12,7 @@ from django.core.management.base import SystemCheckError
 from django.db import ProgrammingError
 from django.utils import timezone
 
+from cll.core import serving
 from cll.core.serving import serving_problems
 from cll.erasure import checks as erasure_checks
 from cll.erasure import journal as journal_module
@@ -173,3 +174,12 @@ def test_every_web_server_start_is_refused_before_the_replay_and_allowed_after(j
     assert start_ups(capsys) == REFUSED
     call_command("erasure_journal_replay")
     assert start_ups(capsys) == STARTED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", ["db_worker", "crontask"])
+def test_the_task_worker_and_scheduler_refuse_to_start_before_the_replay(journal, command):
+    _journal_erasures_elsewhere(1)
+    with pytest.raises(SystemExit) as refused:
+        call_command(command)
+    assert refused.value.code == serving.REFUSED

@@ -34,5 +34,5 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             "  Staff sign in, then set up two-factor authentication (one code) at their first\n"
-            "  visit to the staff home, /fr/staff/ (\"Espace du personnel\" in the header)."
+            '  visit to the staff home, /fr/staff/ ("Espace du personnel" in the header).'
         )
