@@ -485,3 +485,10 @@ class HandoverForm(RateLimitedFormMixin, forms.Form):
                 ),
             )
         return cleaned
+
+
+class LearnerSearchForm(forms.Form):
+    """The staff learners page's search: one exact e-mail address (Django's CharField refuses
+    NUL characters, which PostgreSQL cannot compare)."""
+
+    email = forms.CharField(max_length=254, required=False)

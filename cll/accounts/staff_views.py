@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from cll.accounts import staff_selectors
+from cll.accounts.forms import LearnerSearchForm
 from cll.accounts.templatetags.staff_ui import staff_sections_for
 from cll.core.roles import Role, staff_role_required, staff_roles_of
 
@@ -54,7 +55,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @staff_role_required(*LEARNER_PAGE_ROLES)
 @require_GET
 def learner_list(request: HttpRequest) -> HttpResponse:
-    email = request.GET.get("email", "").strip()[:254]
+    search = LearnerSearchForm(request.GET)
+    email = search.cleaned_data["email"] if search.is_valid() else ""
     page = staff_selectors.learner_list_for(
         staff=request.user, email=email, page=request.GET.get("page")
     )
@@ -65,6 +67,7 @@ def learner_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "columns": staff_selectors.learner_list_columns_for(staff=request.user),
             "email": email,
+            "search_errors": search.errors.get("email"),
         },
     )
 

@@ -226,3 +226,12 @@ def test_it_shows_the_privacy_officer_every_field_the_data_map_grants(
     entry = AuditEntry.objects.filter(action="learner.read").get()
     assert "objectives" in entry.fields
     assert "password" not in entry.fields
+
+
+def test_a_search_with_a_nul_character_is_refused_with_a_message(client, dora):
+    # PostgreSQL cannot compare text holding NUL: the form refuses it before any query.
+    staff_login(client, dora)
+    response = client.get(reverse("staff:learner_list"), {"email": "a\x00b@example.org"})
+    assert response.status_code == 200
+    assert response.context["search_errors"]
+    assert 'aria-invalid="true"' in response.content.decode()
