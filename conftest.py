@@ -291,31 +291,47 @@ bill = _persona("bill")
 cecile = _persona("cecile")
 
 
+def _login_with(client, user, methods: list[dict]) -> None:
+    # allauth's record of how the session's person proved who they are (sign-in, second
+    # factor, re-authentication): what its views and ours (cll/accounts/staff.py) read.
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.account.internal.userkit import user_id_to_str
+
+    client.force_login(user)
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = methods
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
+    session.save()
+
+
 def staff_login(client, user) -> None:
     """Sign a staff member in as with a password and a second factor: staff pages require an
     MFA-authenticated session (cll/accounts/staff.py). The full flow is tested in
     cll/accounts/tests/test_staff_mfa.py."""
     import time
 
-    from allauth.account.internal.flows.login import (
-        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
-        AUTHENTICATION_METHODS_SESSION_KEY,
-    )
-    from allauth.account.internal.userkit import user_id_to_str
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         TOTP.activate(user, generate_totp_secret())
-    client.force_login(user)
-    session = client.session
     now = time.time()
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": now},
-        {"method": "mfa", "at": now, "type": "totp"},
-    ]
-    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
-    session.save()
+    _login_with(
+        client,
+        user,
+        [{"method": "password", "at": now}, {"method": "mfa", "at": now, "type": "totp"}],
+    )
+
+
+def reauthenticated_login(client, user) -> None:
+    """Sign someone in as with a password re-typed just now: pages that ask for a recent
+    re-authentication answer with their own checks instead of a redirect."""
+    import time
+
+    _login_with(client, user, [{"method": "password", "at": time.time(), "reauthenticated": True}])
 
 
 @pytest.fixture

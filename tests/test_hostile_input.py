@@ -50,11 +50,6 @@ from html.parser import HTMLParser
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
-from allauth.account.internal.flows.login import (
-    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
-    AUTHENTICATION_METHODS_SESSION_KEY,
-)
-from allauth.account.internal.userkit import user_id_to_str
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
@@ -65,7 +60,7 @@ from django.urls.resolvers import LocalePrefixPattern, RoutePattern
 from cll.core import pagecache
 from cll.core.roles import Role
 from cll.privacy import datamap
-from conftest import PASSWORD, _user, staff_login
+from conftest import PASSWORD, _user, reauthenticated_login, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -433,16 +428,8 @@ def _form_bodies(form: Form, *, admin: bool) -> Iterator[tuple[str, dict]]:
 
 
 def _learner_client(user) -> Client:
-    """Signed in with a password just now (pages asking for a recent re-authentication answer
-    with their own checks)."""
     client = Client()
-    client.force_login(user)
-    session = client.session
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": time.time(), "reauthenticated": True}
-    ]
-    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
-    session.save()
+    reauthenticated_login(client, user)
     return client
 
 

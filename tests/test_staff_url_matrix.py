@@ -20,16 +20,10 @@ from __future__ import annotations
 import itertools
 import random
 import re
-import time
 import uuid
 from dataclasses import dataclass
 
 import pytest
-from allauth.account.internal.flows.login import (
-    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
-    AUTHENTICATION_METHODS_SESSION_KEY,
-)
-from allauth.account.internal.userkit import user_id_to_str
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import LocalePrefixPattern, RoutePattern
@@ -37,7 +31,7 @@ from django.urls.resolvers import LocalePrefixPattern, RoutePattern
 from cll.accounts.models import LearnerProfile
 from cll.accounts.services import child_add
 from cll.privacy.datamap import Role
-from conftest import _user, staff_login
+from conftest import _user, reauthenticated_login, staff_login
 
 LANGUAGE = "fr"
 STAFF_PREFIX = "<lang>/staff/"
@@ -132,16 +126,8 @@ def test_every_staff_url_is_guarded_by_staff_role_required():
 
 
 def _signed_in(user) -> Client:
-    """A learner's client, signed in and re-authenticated just now with a password: pages that
-    ask for a recent re-authentication answer with their own access check, not a redirect."""
     client = Client()
-    client.force_login(user)
-    session = client.session
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": time.time(), "reauthenticated": True}
-    ]
-    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
-    session.save()
+    reauthenticated_login(client, user)
     return client
 
 

@@ -3,20 +3,13 @@ accounts) in the site's frame and markup, without inline style attributes (our C
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from allauth.account.internal.flows.login import (
-    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
-    AUTHENTICATION_METHODS_SESSION_KEY,
-)
-from allauth.account.internal.userkit import user_id_to_str
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 
-from conftest import PASSWORD
+from conftest import PASSWORD, reauthenticated_login
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +36,7 @@ MFA_PAGES = [
 
 def _signed_in(client, user):
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    client.force_login(user)
-    session = client.session
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-        {"method": "password", "at": time.time(), "reauthenticated": True}
-    ]
-    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
-    session.save()
+    reauthenticated_login(client, user)
     return client
 
 
