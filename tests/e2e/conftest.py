@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browsing import Traffic
+from tests.e2e.browsing import Traffic, guarded_page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,3 +51,14 @@ def browser():
 @pytest.fixture
 def traffic() -> Traffic:
     return Traffic()
+
+
+@pytest.fixture
+def page(browser, live_server, traffic):
+    """A French-speaking visitor's wide page on the live server that refuses, and records,
+    every request to another origin (a module may define its own for another visitor)."""
+    with guarded_page(
+        browser, live_server.url, traffic, viewport={"width": 1280, "height": 900}, locale="fr-BE"
+    ) as page:
+        page.set_default_timeout(10_000)
+        yield page

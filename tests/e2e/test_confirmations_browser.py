@@ -15,18 +15,8 @@ from playwright.sync_api import expect
 from cll.accounts.models import User
 from cll.privacy.models import AuditEntry
 from conftest import PASSWORD
-from tests.e2e.browsing import guarded_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(browser, live_server, traffic):
-    with guarded_page(
-        browser, live_server.url, traffic, viewport={"width": 1280, "height": 900}, locale="fr-BE"
-    ) as page:
-        page.set_default_timeout(10_000)
-        yield page
 
 
 def _signed_in(page, live_server, user) -> None:

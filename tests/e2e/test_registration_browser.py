@@ -18,21 +18,11 @@ from playwright.sync_api import expect
 from cll.accounts.models import User
 from cll.core.outbox import outbox_deliver_due
 from conftest import PASSWORD
-from tests.e2e.browsing import guarded_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path("/tmp/cll-screenshots")
 EMAIL = "nadia.browser@example.org"
-
-
-@pytest.fixture
-def page(browser, live_server, traffic):
-    """A French-speaking page that refuses, and records, every request to another origin."""
-    with guarded_page(
-        browser, live_server.url, traffic, viewport={"width": 1280, "height": 900}, locale="fr-BE"
-    ) as page:
-        yield page
 
 
 def _label(text: str) -> re.Pattern:

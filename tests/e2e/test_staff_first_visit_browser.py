@@ -72,15 +72,6 @@ def _catalogue_permissions(transactional_db):
     migration.grant_catalogue(apps, None)
 
 
-@pytest.fixture
-def page(browser, live_server, traffic):
-    with guarded_page(
-        browser, live_server.url, traffic, viewport={"width": 1280, "height": 900}, locale="fr-BE"
-    ) as page:
-        page.set_default_timeout(10_000)
-        yield page
-
-
 def _axe_clean(page) -> None:
     results = AXE.run(page, options=AXE_OPTIONS).response
     violations = [f"{v['id']}: {v['help']}" for v in results["violations"]]
