@@ -771,9 +771,9 @@ def test_websocket_consumers_close_cleanly_on_hostile_frames():
             return None
         await communicator.send_to(**frame)
         answer = await communicator.receive_output(timeout=2)
-        if answer["type"] != "websocket.close":
-            await communicator.disconnect()
-        await communicator.wait(timeout=1)
+        # The client leaves in both cases (a consumer that closed still waits for it): its end
+        # is awaited, so an exception in the consumer is raised here.
+        await communicator.disconnect()
         return answer["type"]
 
     routes = [str(pattern.pattern) for pattern in websocket_urlpatterns]
