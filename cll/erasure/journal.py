@@ -168,16 +168,20 @@ def journal_read(path: Path | None = None) -> JournalReading:
     return reading
 
 
+def _tail_chunk(fd: int) -> tuple[list[str], int]:
+    """The journal's last ``_TAIL_BYTES`` split into lines, and the offset they start at (the
+    first line is cut when it is not 0; the last is "" after a final newline, else torn)."""
+    size = os.fstat(fd).st_size
+    start = max(0, size - _TAIL_BYTES)
+    return os.pread(fd, size - start, start).decode("ascii", errors="replace").split("\n"), start
+
+
 def _tail(fd: int) -> tuple[str, int, bool]:
     """(mac, seq) of the last complete line, and whether the file ends mid-line."""
-    size = os.fstat(fd).st_size
-    if size == 0:
-        return GENESIS, 0, False
-    start = max(0, size - _TAIL_BYTES)
-    chunk = os.pread(fd, size - start, start).decode("ascii", errors="replace")
-    torn = not chunk.endswith("\n")
+    lines, _start = _tail_chunk(fd)
+    torn = lines[-1] != ""
     # The last element is "" (complete file) or the torn line: skipped either way.
-    for text in reversed(chunk.split("\n")[:-1]):
+    for text in reversed(lines[:-1]):
         data = _parse(text)
         if data is not None:
             return data["mac"], data["seq"], torn
@@ -204,12 +208,9 @@ def journal_last_seq(path: Path | None = None) -> int:
     except FileNotFoundError:
         return 0
     try:
-        size = os.fstat(fd).st_size
-        start = max(0, size - _TAIL_BYTES)
-        chunk = os.pread(fd, size - start, start).decode("ascii", errors="replace")
+        lines, start = _tail_chunk(fd)
     finally:
         os.close(fd)
-    lines = chunk.split("\n")
     if start > 0:
         lines = lines[1:]  # the first one is cut by the tail's start
     for text in reversed(lines):
