@@ -19,7 +19,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -76,8 +75,7 @@ def admin_redirect(request: HttpRequest, rest: str = "") -> HttpResponse:
     address without a prefix is the one LocaleMiddleware finds for the visitor (language
     cookie, then the browser's Accept-Language, then French). A temporary redirect: another
     visitor's language may differ."""
-    with translation.override(translation.get_language()):
-        url = reverse("admin:index") + rest
+    url = reverse("admin:index") + rest  # reversed in the language LocaleMiddleware activated
     query = request.META.get("QUERY_STRING", "")
     response = HttpResponseRedirect(f"{url}?{query}" if query else url)
     if request.method not in ("GET", "HEAD"):
