@@ -255,27 +255,30 @@ def signed_in_session(env: dict[str, str], email: str = DEMO_LEARNER) -> str:
     )
 
 
-def learner_paths(env: dict[str, str]) -> dict[str, str]:
-    """The French addresses of the signed-in learner's pages measured."""
-    names = {"me-profile": "accounts:profile", "me-privacy": "rights:home"}
+# The pages measured by their URL names (the learner's are measured signed in).
+PAGE_NAMES = {
+    "catalogue": "courses:session_list",
+    "me-profile": "accounts:profile",
+    "me-privacy": "rights:home",
+}
+
+
+def french_paths(env: dict[str, str], names: dict[str, str]) -> dict[str, str | None]:
+    """The French addresses of these URL names, in one Django start; None for a name that does
+    not exist (yet)."""
     code = (
-        "from django.urls import reverse; from django.utils import translation\n"
+        "import json\n"
+        "from django.urls import NoReverseMatch, reverse\n"
+        "from django.utils import translation\n"
+        "def path(name):\n"
+        "    try:\n"
+        "        return reverse(name)\n"
+        "    except NoReverseMatch:\n"
+        "        return None\n"
         "with translation.override('fr'):\n"
-        f"    print(' '.join(reverse(name) for name in {list(names.values())!r}))"
+        f"    print(json.dumps({{key: path(name) for key, name in {names!r}.items()}}))"
     )
-    return dict(zip(names, django_eval(env, code).split(), strict=True))
-
-
-def catalogue_path(env: dict[str, str]) -> str | None:
-    """The French catalogue's address, from its URL name; None while it does not exist."""
-    try:
-        return django_eval(
-            env,
-            "from django.urls import reverse; from django.utils import translation\n"
-            "with translation.override('fr'): print(reverse('courses:session_list'))",
-        )
-    except HarnessError:
-        return None
+    return json.loads(django_eval(env, code))
 
 
 # -- The server --------------------------------------------------------------------------------
@@ -1065,7 +1068,8 @@ def main(argv: list[str] | None = None) -> int:
         env = production_environment(workdir)
         log(f"throw-away production environment in {workdir}")
         preparation = prepare(env, sessions=args.sessions)
-        catalogue = args.catalogue or catalogue_path(env)
+        paths = french_paths(env, PAGE_NAMES)
+        catalogue = args.catalogue or paths["catalogue"]
         pages = [Page("hello", "/bench/hello"), Page("home", args.home)]
         if catalogue:
             pages.append(Page("catalogue", catalogue))
@@ -1082,7 +1086,10 @@ def main(argv: list[str] | None = None) -> int:
                     ("Cookie", f"{preparation.session_cookie_name}={signed_in_session(env)}"),
                 )
                 signed_in = [("me-catalogue", catalogue)] if catalogue else []
-                signed_in += list(learner_paths(env).items())
+                for name in ("me-profile", "me-privacy"):
+                    if paths[name] is None:
+                        raise HarnessError(f"no {PAGE_NAMES[name]} URL: {name} not measured")
+                    signed_in.append((name, paths[name]))
                 pages += [Page(name, path, cookie) for name, path in signed_in]
             else:
                 log("WARNING: no load_demo_accounts command: signed-in pages not measured")

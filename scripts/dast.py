@@ -482,13 +482,10 @@ def _version(command: list[str]) -> str | None:
 def resolve_paths(env: dict[str, str]) -> dict[str, str]:
     """The French addresses of the scanned pages, and the signed-in run's exclusions."""
     names = {**_URL_NAMES, **{n: n for n in _AUTH_EXCLUDED + _PUBLIC if ":" in n}}
-    code = (
-        "import json; from django.urls import reverse; from django.utils import translation\n"
-        f"names = {names!r}\n"
-        "with translation.override('fr'): print(json.dumps({k: reverse(v) "
-        "for k, v in names.items()}))"
-    )
-    paths = json.loads(pages.django_eval(env, code))
+    paths = pages.french_paths(env, names)
+    missing = sorted(names[key] for key, path in paths.items() if path is None)
+    if missing:
+        raise pages.HarnessError(f"these URL names do not exist: {', '.join(missing)}")
     paths["auth_excluded"] = [paths[n if ":" in n else "logout"] for n in _AUTH_EXCLUDED]
     paths["public"] = [paths[n] for n in _PUBLIC]
     return paths
