@@ -326,6 +326,17 @@ def staff_login(client, user) -> None:
     )
 
 
+def status_text(page: str) -> str:
+    """The text of a page's status region (the confirmations of Django's messages, shown in a
+    ``role="status"`` box by templates/base.html), or "" when the page has none."""
+    import html
+
+    start = page.find('role="status"')
+    if start == -1:
+        return ""
+    return html.unescape(page[start : page.index("</div>", start)])
+
+
 def reauthenticated_login(client, user) -> None:
     """Sign someone in as with a password re-typed just now: pages that ask for a recent
     re-authentication answer with their own checks instead of a redirect."""

@@ -15,7 +15,6 @@ model name of the database is.
 
 from __future__ import annotations
 
-import datetime
 import html
 import io
 import re
@@ -23,17 +22,16 @@ import zipfile
 
 import pytest
 from django.test import Client
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import ngettext_lazy
 
-from cll.accounts.services import child_add
 from cll.erasure.engine import erasure_plan
+from cll.erasure.tests.helpers import erasure_page_urls
 from cll.privacy import datamap
 from cll.rights import export, services
 from cll.rights.tasks import export_build
-from conftest import PASSWORD, staff_login
+from conftest import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -188,10 +186,6 @@ def test_the_export_index_speaks_the_language(alice, export_dir, language):
     assert_plain_language(page, language, "index.html")
 
 
-def _years_ago(years: int) -> datetime.date:
-    return timezone.localdate() - datetime.timedelta(days=365 * years + 5)
-
-
 def _erasure_titles(language: str) -> set[str]:
     with translation.override(language):
         return {plan.entry.display_name for plan in erasure_plan() if not _test_only(plan.entry)}
@@ -199,18 +193,8 @@ def _erasure_titles(language: str) -> set[str]:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_erasure_pages_name_what_people_recognise(gina, language):
-    child = child_add(
-        guardian=gina,
-        data={"first_name": "Lotte", "last_name": "Peeters", "birth_date": _years_ago(9)},
-    )
     client = Client()
-    client.login(email=gina.email, password=PASSWORD)
-    with translation.override(language):
-        urls = [
-            reverse("erasure:request"),
-            reverse("erasure:account_delete"),
-            reverse("erasure:child_delete", args=[child.public_id]),
-        ]
+    urls = erasure_page_urls(client, gina, language)
     titles = _erasure_titles(language)
     for url in urls:
         assert url.startswith(f"/{language}/")

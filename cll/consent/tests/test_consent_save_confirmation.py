@@ -3,21 +3,12 @@ in a ``role="status"`` region, shown once, naming what the visitor now allows.""
 
 from __future__ import annotations
 
-import html
-
 import pytest
 
 from cll.consent.tests.helpers import ORIGIN, choose
+from conftest import status_text
 
 pytestmark = pytest.mark.django_db
-
-
-def _status(page: str) -> str:
-    """The text of the page's status region (the messages), or "" when there is none."""
-    start = page.find('role="status"')
-    if start == -1:
-        return ""
-    return html.unescape(page[start : page.index("</div>", start)])
 
 
 def test_it_confirms_a_refusal_in_french(client):
@@ -25,11 +16,11 @@ def test_it_confirms_a_refusal_in_french(client):
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
 
-    status = _status(page)
+    status = status_text(page)
     assert "Votre choix de cookies est enregistré" in status
     assert "seuls les cookies strictement nécessaires sont utilisés" in status
     # Shown once: the next page has no message.
-    assert _status(client.get("/fr/courses/").content.decode()) == ""
+    assert status_text(client.get("/fr/courses/").content.decode()) == ""
 
 
 def test_it_names_the_allowed_categories_in_dutch(client):
@@ -41,7 +32,7 @@ def test_it_names_the_allowed_categories_in_dutch(client):
     }
     response = client.post("/nl/consent/", data, headers=ORIGIN)
     assert response.status_code == 302
-    status = _status(client.get(response["Location"]).content.decode())
+    status = status_text(client.get(response["Location"]).content.decode())
 
     assert "Uw cookiekeuze is opgeslagen." in status
     assert "Voorkeuren, Statistieken" in status
@@ -58,12 +49,12 @@ def test_it_confirms_an_acceptance_on_a_cached_public_page(client):
         headers=ORIGIN,
     )
     page = client.get(response["Location"]).content.decode()
-    status = _status(page)
+    status = status_text(page)
     assert "Your cookie choice is saved." in status
     assert "Preferences, Analytics, Advertising" in status
     # And the message did not land in the cache for the next anonymous visitor.
     client.cookies.clear()
-    assert _status(client.get("/en/").content.decode()) == ""
+    assert status_text(client.get("/en/").content.decode()) == ""
 
 
 def test_a_refused_choice_shows_no_confirmation(client):
@@ -74,4 +65,4 @@ def test_a_refused_choice_shows_no_confirmation(client):
         headers={"Origin": "https://evil.example"},
     )
     assert response.status_code == 403
-    assert _status(client.get("/fr/").content.decode()) == ""
+    assert status_text(client.get("/fr/").content.decode()) == ""

@@ -4,25 +4,17 @@ what a person recognises (item 3), in French and Dutch."""
 
 from __future__ import annotations
 
-import datetime
 import html
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from cll.accounts.models import User
-from cll.accounts.services import child_add
-from conftest import PASSWORD
+from cll.erasure.tests.helpers import erasure_page_urls
+from conftest import PASSWORD, status_text
 
 pytestmark = pytest.mark.django_db
-
-
-def _status(page: str) -> str:
-    start = page.find('role="status"')
-    if start == -1:
-        return ""
-    return html.unescape(page[start : page.index("</div>", start)])
 
 
 @pytest.mark.parametrize(
@@ -43,18 +35,18 @@ def test_deleting_now_confirms_on_the_home_page(client, alice, language, confirm
     assert not User.objects.filter(pk=alice.pk, is_active=True).exists()
 
     page = client.get(home).content.decode()
-    assert confirmation in _status(page)
+    assert confirmation in status_text(page)
     # Once only, and never served to the next visitor from the page cache.
-    assert _status(client.get(home).content.decode()) == ""
+    assert status_text(client.get(home).content.decode()) == ""
     client.cookies.clear()
-    assert _status(client.get(home).content.decode()) == ""
+    assert status_text(client.get(home).content.decode()) == ""
 
 
 def test_a_wrong_password_deletes_nothing_and_confirms_nothing(client, alice):
     client.login(email=alice.email, password=PASSWORD)
     response = client.post("/fr/account/profile/delete/", {"password": "not it"})
     assert response.status_code == 200
-    assert _status(response.content.decode()) == ""
+    assert status_text(response.content.decode()) == ""
     assert User.objects.filter(pk=alice.pk, is_active=True).exists()
 
 
@@ -86,18 +78,7 @@ def test_a_wrong_password_deletes_nothing_and_confirms_nothing(client, alice):
     ],
 )
 def test_the_erasure_pages_list_what_a_person_recognises(client, gina, language, expected, absent):
-    nine = timezone.localdate() - datetime.timedelta(days=9 * 365 + 5)
-    child = child_add(
-        guardian=gina, data={"first_name": "Lotte", "last_name": "Peeters", "birth_date": nine}
-    )
-    client.login(email=gina.email, password=PASSWORD)
-    with translation.override(language):
-        urls = [
-            reverse("erasure:request"),
-            reverse("erasure:account_delete"),
-            reverse("erasure:child_delete", args=[child.public_id]),
-        ]
-    for url in urls:
+    for url in erasure_page_urls(client, gina, language):
         page = html.unescape(client.get(url).content.decode())
         start = page.index('class="erasure-plan"')
         plan = page[start : page.index("</section>", start)]
