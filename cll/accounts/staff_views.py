@@ -32,12 +32,12 @@ def home(request: HttpRequest) -> HttpResponse:
     """The staff area's entry point: the sections the person's roles open (the same list as the
     staff menu, read from the views' declared roles), the admin when it has something for them
     (an admin without any model they may use is not offered), and a teacher's sessions."""
-    roles = staff_roles_of(request.user)
+    is_teacher = Role.TEACHER in staff_roles_of(request.user)
     admin_url = None
     if admin.site.has_permission(request) and admin.site.get_app_list(request):
         admin_url = reverse("admin:index")
     sessions = []
-    if Role.TEACHER in roles:
+    if is_teacher:
         # The sessions this person teaches (Session.teacher, related_name "taught_sessions").
         sessions = request.user.taught_sessions.select_related("site").order_by("starts_on")
     return render(
@@ -46,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "sections": staff_sections_for(request),
             "admin_url": admin_url,
-            "is_teacher": Role.TEACHER in roles,
+            "is_teacher": is_teacher,
             "taught_sessions": sessions,
         },
     )
