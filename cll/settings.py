@@ -118,6 +118,8 @@ INSTALLED_APPS = [
     "cll.analytics",
     "cll.policies",
     "cll.breaches",
+    "cll.shop",
+    "cll.placement",
     # Accounts (django-allauth): registration, login, e-mail verification, password reset.
     # Country names in the visitor's language (translations ship with the package).
     "django_countries",
@@ -632,6 +634,42 @@ if INACTIVE_WARNING_DAYS >= INACTIVE_ACCOUNT_DAYS:
 UNCONFIRMED_REGISTRATION_DAYS = env.integer("CLL_UNCONFIRMED_REGISTRATION_DAYS", 7, minimum=1)
 # The breach register (cll/breaches) is kept this long after a breach was detected (Art. 33(5)).
 BREACH_REGISTER_DAYS = env.integer("CLL_BREACH_REGISTER_DAYS", 5 * 365, minimum=365)
+
+# -- Shop (cll/shop): orders, payments, invoices, enrolments ----------------------------------
+# Seats of an order are held this long while the buyer pays; then released if unpaid.
+SHOP_SEAT_HOLD_MINUTES = env.integer("CLL_SHOP_SEAT_HOLD_MINUTES", 20, minimum=5)
+# VAT rate in basis points (2100 = 21 %). 0: exempt, as education by a non-profit school is
+# (VAT code Art. 44 § 2, 4°); the invoice then carries SHOP_VAT_EXEMPTION_MENTION.
+SHOP_VAT_RATE_BP = env.integer("CLL_SHOP_VAT_RATE_BP", 0, minimum=0)
+SHOP_VAT_EXEMPTION_MENTION = env.string(
+    "CLL_SHOP_VAT_EXEMPTION_MENTION", "Exemption de TVA, article 44, § 2, 4° du Code de la TVA"
+)
+# Who issues the invoices (name, address, enterprise number), printed on every invoice.
+SHOP_SELLER_NAME = env.string("CLL_SHOP_SELLER_NAME", "CLL Centres de Langues ASBL")
+SHOP_SELLER_ADDRESS = env.string(
+    "CLL_SHOP_SELLER_ADDRESS", "Place de l'Université 25, 1348 Louvain-la-Neuve, Belgique"
+)
+SHOP_SELLER_VAT_NUMBER = env.string("CLL_SHOP_SELLER_VAT_NUMBER", "BE 0000.000.000")
+# A seat freed in a full session is offered to the next person on its waiting list this long.
+WAITLIST_OFFER_HOURS = env.integer("CLL_WAITLIST_OFFER_HOURS", 48, minimum=1)
+# Payment provider: "sandbox" (a local test-mode payment page, no keys, no internet; refused in
+# production), "stripe" (Stripe Checkout) or "mollie".
+PAYMENT_PROVIDER = env.string("CLL_PAYMENT_PROVIDER", "sandbox")
+if PAYMENT_PROVIDER not in {"sandbox", "stripe", "mollie"}:
+    raise env.ConfigError(
+        f"CLL_PAYMENT_PROVIDER is malformed: expected sandbox, stripe or mollie, got "
+        f"{PAYMENT_PROVIDER!r}."
+    )
+STRIPE_SECRET_KEY = env.string("CLL_STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env.string("CLL_STRIPE_WEBHOOK_SECRET", "")
+MOLLIE_API_KEY = env.string("CLL_MOLLIE_API_KEY", "")
+# Accounting records (orders, payments, invoices) are kept this many years after the year they
+# were made in (Belgian VAT code: 10).
+ACCOUNTING_RETENTION_YEARS = env.integer("CLL_ACCOUNTING_RETENTION_YEARS", 10, minimum=7)
+# Enrolments and attendance are kept this many days after their session ended.
+ENROLMENT_RETENTION_DAYS = env.integer("CLL_ENROLMENT_RETENTION_DAYS", 2 * 365, minimum=30)
+# Quote requests and fraud reports are kept this many days after they were closed.
+BILLING_CASE_RETENTION_DAYS = env.integer("CLL_BILLING_CASE_RETENTION_DAYS", 3 * 365, minimum=30)
 
 # -- Policies (cll/policies): versioned privacy policy and terms, the privacy contact -----------
 # Days people have to object to a material change before acceptance is deemed (the policy: 30).

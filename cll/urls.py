@@ -36,6 +36,7 @@ urlpatterns += i18n_patterns(
     path("staff/analytics/", include("cll.analytics.staff_urls")),
     path("staff/policies/", include("cll.policies.staff_urls")),
     path("staff/tags/", include("cll.consent.staff_urls")),
+    path("staff/shop/", include("cll.shop.staff_urls")),
     # Data rights, requests, consent, policies (public and self-service pages).
     path("account/", include("cll.rights.urls")),
     path("account/", include("cll.erasure.urls")),
@@ -43,6 +44,8 @@ urlpatterns += i18n_patterns(
     path("", include("cll.consent.urls")),
     path("", include("cll.policies.urls")),
     path("go/", include("cll.analytics.urls")),
+    path("shop/", include("cll.shop.urls")),
+    path("placement-test/", include("cll.placement.urls")),
     prefix_default_language=True,
 )
 

@@ -1,0 +1,1 @@
+"""Data map of the placement test (see cll/privacy/datamap.py): it stores nothing yet."""
