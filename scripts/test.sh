@@ -3,12 +3,16 @@
 # SQLite by default; PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set (see .ci/run).
 source "$(dirname "$0")/bootstrap.sh"
 
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages the tests use: chromium (browser tests), poppler-utils (pdftotext reads the
+# invoices back).
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftotext ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    log "Installing Debian chromium for the browser tests"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+    log "Installing Debian chromium and poppler-utils for the browser and invoice tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+      poppler-utils) >/dev/null
   else
-    echo "Chromium is missing and cannot be installed here: browser tests will fail." >&2
+    echo "chromium or poppler-utils is missing and cannot be installed here: browser and" \
+      "invoice tests will fail." >&2
   fi
 fi
 
