@@ -491,6 +491,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 # Django's message storage, whose cookie is also deleted with its flags (cll/core/messages.py).
+# Forms: Django's form templates written in Python (cll/core/formrender.py), the same HTML at a
+# fraction of the cost; any other template (a widget's own, the admin's) is rendered as usual.
+FORM_RENDERER = "cll.core.formrender.FormRenderer"
 MESSAGE_STORAGE = "cll.core.messages.MessageStorage"
 # Staff sessions (is_staff: a second factor and access to people's data) end after this many
 # minutes without a request and this many hours after signing in, whatever "remember me" said

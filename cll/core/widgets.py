@@ -2,47 +2,29 @@
 
 Django renders a ``<select>`` through a template that includes another template per option: a
 country list (about 250 options) took most of the profile and sign-up pages' time
-(bench/profile_page.py). ``Select`` writes the same HTML, byte for byte, with ``format_html``
-(``cll/core/tests/test_widgets.py`` compares it with Django's rendering).
+(bench/profile_page.py). ``Select`` writes the same HTML, byte for byte, with the writers of
+``cll.core.formrender`` (``cll/core/tests/test_widgets.py`` compares it with Django's
+rendering). With ``FORM_RENDERER = "cll.core.formrender.FormRenderer"`` every ``Select`` is
+written that way; this one is for a form rendered with another renderer.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-
-def _attrs(attrs: dict) -> str:
-    # django/forms/widgets/attrs.html: False leaves the attribute out, True writes its name.
-    parts = []
-    for name, value in attrs.items():
-        if value is False:
-            continue
-        parts.append(
-            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
-        )
-    return "".join(parts)
+from cll.core.formrender import select_html, write
 
 
 class Select(forms.Select):
-    """Django's ``Select``, rendered without a template per option."""
+    """Django's ``Select``, written in Python whatever the form renderer (straight from its
+    choices when nothing of Django's option logic is overridden)."""
 
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        html = [format_html('<select name="{}"', widget["name"]), _attrs(widget["attrs"]), ">"]
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                html.append(format_html('\n  <optgroup label="{}">', group_name))
-            for option in options:
-                html.append(
-                    format_html('\n  <option value="{}"', str(option["value"]))
-                    + _attrs(option["attrs"])
-                    + ">"
-                    + conditional_escape(option["label"])
-                    + "</option>\n"
-                )
-            if group_name:
-                html.append("\n  </optgroup>")
-        html.append("\n</select>")
-        return mark_safe("".join(html))  # noqa: S308 (every value above is escaped)
+        html = select_html(self, name, value, attrs)
+        if html is None:
+            context = self.get_context(name, value, attrs)
+            html = write(self.template_name, context)
+            if html is None:
+                return self._render(self.template_name, context, renderer)
+        return mark_safe(html)  # noqa: S308 (cll.core.formrender escapes every value)
