@@ -584,6 +584,9 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.security.DisallowedHost": {"level": "ERROR"},
         "apscheduler": {"level": "WARNING"},
+        # WeasyPrint (invoices) and the font library it uses log each step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -31,6 +31,9 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "EMAIL_HOST": "smtp.cll.be",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "CLL_VAR_DIR": str(tmp_path),
+        # Production takes payments through a real provider (the sandbox is refused).
+        "CLL_PAYMENT_PROVIDER": "mollie",
+        "CLL_MOLLIE_API_KEY": "live_" + secrets.token_hex(15),
     }
 
 

@@ -110,6 +110,39 @@ def test_the_matrix_sees_the_staff_and_account_urls():
     }
 
 
+# The shop's staff pages (issue 13, item 9) and who each is for: Billing's orders, refunds,
+# invoices, export and cases; a teacher's classes; customer service's enrolments (never a
+# payment). Written out so a change of who may open one is a deliberate change here too.
+_BILLING = {Role.BILLING, Role.ADMINISTRATOR}
+SHOP_STAFF_ROLES = {
+    "<lang>/staff/shop/orders/": _BILLING,
+    "<lang>/staff/shop/orders/<uuid:public_id>/": _BILLING,
+    "<lang>/staff/shop/orders/<uuid:public_id>/payments/<uuid:payment_id>/refund/": _BILLING,
+    "<lang>/staff/shop/orders/<uuid:public_id>/invoices/<slug:number>/": _BILLING,
+    "<lang>/staff/shop/export/": _BILLING,
+    "<lang>/staff/shop/quotes/": _BILLING,
+    "<lang>/staff/shop/quotes/<uuid:public_id>/": _BILLING,
+    "<lang>/staff/shop/quotes/<uuid:public_id>/close/": _BILLING,
+    "<lang>/staff/shop/fraud-reports/": _BILLING,
+    "<lang>/staff/shop/fraud-reports/<uuid:public_id>/": _BILLING,
+    "<lang>/staff/shop/fraud-reports/<uuid:public_id>/close/": _BILLING,
+    "<lang>/staff/shop/classes/": {Role.TEACHER},
+    "<lang>/staff/shop/classes/<slug:slug>/": {Role.TEACHER},
+    "<lang>/staff/shop/classes/<slug:slug>/attendance/<slug:lesson>/": {Role.TEACHER},
+    "<lang>/staff/shop/enrolments/": {Role.CUSTOMER_SERVICE, Role.ADMINISTRATOR},
+    "<lang>/staff/shop/enrolments/<slug:slug>/": {Role.CUSTOMER_SERVICE, Role.ADMINISTRATOR},
+}
+
+
+def test_the_matrix_covers_the_shops_staff_pages_with_their_roles():
+    shop = {
+        route.route: set(route.view.staff_roles)
+        for route in STAFF_ROUTES
+        if route.route.startswith("<lang>/staff/shop/")
+    }
+    assert shop == SHOP_STAFF_ROLES
+
+
 def test_every_staff_url_is_guarded_by_staff_role_required():
     unguarded = [
         route.route

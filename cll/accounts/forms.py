@@ -270,6 +270,17 @@ class SignupForm(ProfileFieldsForm):
 class ProfileForm(ProfileFieldsForm):
     """The profile page's form."""
 
+    recommendations_enabled = forms.BooleanField(
+        label=_("Suggest sessions for me"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "We suggest sessions from the languages, level and objectives in your profile, the "
+            "place and level of your past sessions. Untick to stop: no suggestions are then "
+            "made or shown."
+        ),
+    )
+
 
 RATE_LIMITED = "ratelimit"
 

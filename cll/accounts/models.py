@@ -95,6 +95,10 @@ class LearnerProfile(models.Model):
     level = models.CharField(_("level (CEFR)"), max_length=8, choices=CefrLevel.choices, blank=True)
     birth_date = EncryptedDateField(_("date of birth"), null=True, blank=True)
     other_details = EncryptedTextField(_("other details"), max_length=2000, blank=True)
+    # The person's own switch for suggested sessions (cll/shop/recommendations.py): on by
+    # default (legitimate interest, the policy's "offer the type of content that interests
+    # you"), off at any time from the profile page.
+    recommendations_enabled = models.BooleanField(_("session suggestions"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -177,4 +181,5 @@ PROFILE_FIELDS = (
     "objectives",
     "birth_date",
     "other_details",
+    "recommendations_enabled",
 )

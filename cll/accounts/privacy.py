@@ -95,6 +95,16 @@ CUSTOMER_SERVICE = purpose(
     _("Answering your questions and telling you about changes to the courses you follow."),
 )
 
+# Declared here because the profile's switch refers to it; the shop, which makes the
+# suggestions (cll/shop/recommendations.py), declares the same key with the same text.
+RECOMMENDATIONS = purpose(
+    "recommendations",
+    _(
+        "Suggesting sessions that may suit you, from your languages, level, objectives and past "
+        "sessions; you can switch this off in your profile."
+    ),
+)
+
 _IDENTITY_READERS = (
     Role.SELF,
     Role.ADMINISTRATOR,
@@ -176,22 +186,30 @@ register(
             readers=_CONTACT_READERS,
             encrypted=True,
         ),
+        "native_language": FieldRule(
+            Category.LEARNING,
+            (TEACHING,),
+            Basis.CONTRACT,
+            ACCOUNT,
+            Erasure.DELETE,
+            readers=_LEARNING_READERS,
+        ),
+        # Also what suggestions of sessions are made from, unless the person switched them off.
         **same(
             FieldRule(
                 Category.LEARNING,
-                (TEACHING,),
+                (TEACHING, RECOMMENDATIONS),
                 Basis.CONTRACT,
                 ACCOUNT,
                 Erasure.DELETE,
                 readers=_LEARNING_READERS,
             ),
-            "native_language",
             "learning_languages",
             "level",
         ),
         "objectives": FieldRule(
             Category.LEARNING,
-            (TEACHING,),
+            (TEACHING, RECOMMENDATIONS),
             Basis.CONTRACT,
             ACCOUNT,
             Erasure.DELETE,
@@ -217,6 +235,16 @@ register(
             Erasure.DELETE,
             readers=_PRIVATE_READERS,
             encrypted=True,
+        ),
+        # The person's choice about suggestions: read to honour it, never shown to staff
+        # beyond those who answer privacy requests.
+        "recommendations_enabled": FieldRule(
+            Category.TECHNICAL,
+            (RECOMMENDATIONS,),
+            Basis.LEGITIMATE_INTEREST,
+            ACCOUNT,
+            Erasure.DELETE,
+            readers=_PRIVATE_READERS,
         ),
         **same(
             FieldRule(

@@ -23,10 +23,17 @@ from cll.privacy.services import audit_record
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: (data.get(name) if name == "birth_date" else data.get(name) or "")
-        for name in PROFILE_FIELDS
-    }
+    cleaned: dict[str, Any] = {}
+    for name in PROFILE_FIELDS:
+        value = data.get(name)
+        if name == "birth_date":
+            cleaned[name] = value
+        elif name == "recommendations_enabled":
+            # A form without the switch (registration) leaves suggestions on, the default.
+            cleaned[name] = True if value is None else bool(value)
+        else:
+            cleaned[name] = value or ""
+    return cleaned
 
 
 def profile_create(

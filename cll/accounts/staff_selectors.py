@@ -12,8 +12,9 @@ kept here. A staff member's roles are their Django groups named after ``Role.STA
 - a role may open the learner pages when it reads at least one personal field of the learner
   profile. Marketing and Community moderator read none: they get 403 (marketing will get
   aggregates only);
-- a Teacher sees only the learners of their own sessions. Sessions have no enrolments yet, so
-  a teacher sees no learner (``_learners_of_teacher``);
+- a Teacher sees only the learners of their own sessions: who is enrolled where is the shop's
+  to say (it sits above accounts), installed at start-up by ``teacher_learners_install``;
+  without it a teacher sees no learner;
 - every read of a person's data writes one audit entry (action ``learner.read``) naming the
   fields shown, never their values. The entry is written here, by the selector that returns
   the data, so no caller can read without it.
@@ -25,7 +26,7 @@ field the role may not read.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -113,10 +114,22 @@ def learner_page_roles() -> tuple[str, ...]:
     return tuple(role for role in Role.STAFF_ROLES if readable_fields_for([role], LearnerProfile))
 
 
+# Installed by the shop's ready() (cll/shop/apps.py): the accounts enrolled in a teacher's
+# sessions. Accounts cannot import the shop (layers), so the shop tells it.
+_teacher_learners: Callable[[User], QuerySet[User]] | None = None
+
+
+def teacher_learners_install(function: Callable[[User], QuerySet[User]]) -> None:
+    """Say who a teacher teaches: ``function(teacher)`` returns the accounts enrolled in their
+    sessions (called once at start-up)."""
+    global _teacher_learners
+    _teacher_learners = function
+
+
 def _learners_of_teacher(staff: User) -> QuerySet[User]:
-    # Sessions have no enrolments yet: a teacher has no learner. Once they exist, this becomes
-    # User.objects.filter(enrolments__session__teacher=staff).distinct().
-    return User.objects.none()
+    if _teacher_learners is None:
+        return User.objects.none()
+    return _teacher_learners(staff)
 
 
 def _learners_for(staff: User, roles: set[str]) -> QuerySet[User]:

@@ -53,7 +53,8 @@ _SUCCESS = range(200, 300)
 TOP_PATHS = 200
 TOP_REFERRERS = 500
 # The funnel, by URL name: a step counts when a visit reaches a page under that URL (in any
-# language) after the previous step. Steps whose URL does not exist yet (the shop) count 0.
+# language) after the previous step: the cart page (/shop/cart/), then an order's page
+# (/shop/orders/..., where the buyer follows their order once placed).
 FUNNEL_STEPS: tuple[tuple[str, str], ...] = (
     ("catalogue", "courses:session_list"),
     ("cart", "shop:cart"),

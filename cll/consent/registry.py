@@ -114,7 +114,10 @@ def cookies() -> list[Cookie]:
             settings.SESSION_COOKIE_NAME,
             "CLL",
             NECESSARY,
-            gettext_noop("Keeps you signed in to your account."),
+            gettext_noop(
+                "Keeps you signed in to your account and remembers the sessions in your "
+                "shopping cart."
+            ),
             settings.SESSION_COOKIE_AGE // 86400,
         ),
         Cookie(

@@ -4,7 +4,7 @@ policies, the GPC statement and the staff's tag settings.
 Why the consent form carries no CSRF token: the banner is on every page, and anonymous pages
 are served from a shared page cache (cll/core/pagecache.py) that refuses any response using
 the CSRF token. Forged cross-site choices are refused instead by an origin check
-(``_same_origin``): the ``Origin`` header (sent by browsers with every POST), else
+(``cll.lib.urls.same_origin``): the ``Origin`` header (sent by browsers with every POST), else
 ``Sec-Fetch-Site``, else a same-host ``Referer``, exactly what Django's CSRF check trusts first.
 A request with none of them is refused.
 """
@@ -15,12 +15,10 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -36,35 +34,18 @@ from cll.consent.selectors import (
     max_age_seconds,
     minimised_ip,
 )
-from cll.lib.urls import safe_next
+from cll.core.ratelimit import window_hit
+from cll.lib.urls import safe_next, same_origin
 
 # The date our GPC support statement last changed (https://privacycg.github.io/gpc-spec/).
 GPC_LAST_UPDATE = "2026-11-25"
 
 
-def _same_origin(request: HttpRequest) -> bool:
-    expected = f"{request.scheme}://{request.get_host()}"
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        return origin == expected or origin in settings.CSRF_TRUSTED_ORIGINS
-    site = request.headers.get("Sec-Fetch-Site")
-    if site is not None:
-        return site in ("same-origin", "none")
-    referer = request.headers.get("Referer", "")
-    return bool(referer) and url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-
-
 def _over_rate(request: HttpRequest) -> bool:
     key = f"consent:rate:{minimised_ip(request)}:{int(time.time() // 60)}"
-    cache.add(key, 0, 120)
-    try:
-        # settings.CONSENT_RECORDS_PER_MINUTE: the evidence ledger's writers queue one after
-        # another, a script posting choices in a loop must not flood it.
-        return cache.incr(key) > settings.CONSENT_RECORDS_PER_MINUTE
-    except ValueError:  # expired between add and incr
-        return False
+    # settings.CONSENT_RECORDS_PER_MINUTE: the evidence ledger's writers queue one after
+    # another, a script posting choices in a loop must not flood it.
+    return not window_hit(key, limit=settings.CONSENT_RECORDS_PER_MINUTE, seconds=120)
 
 
 def _set_consent_cookie(
@@ -116,7 +97,7 @@ def _expire_refused_cookies(
 @require_POST
 def consent_save(request: HttpRequest) -> HttpResponse:
     """Record a cookie choice (banner or settings page) and go back where the visitor was."""
-    if not _same_origin(request):
+    if not same_origin(request):
         raise PermissionDenied
     form = ConsentForm(request.POST)
     if not form.is_valid():
@@ -199,7 +180,7 @@ def consent_signal(request: HttpRequest) -> HttpResponse:
     """Record the browser's DNT/GPC signal as an objection, once per consent id (consent.js
     calls it when the banner says the signal is honoured; without JavaScript it is recorded
     with the first choice)."""
-    if not _same_origin(request):
+    if not same_origin(request):
         raise PermissionDenied
     state = consent_state(request)
     response = HttpResponse(status=204)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from cll.core.pagecache import public_page
-from cll.courses import selectors
+from cll.courses import hooks, selectors
 from cll.courses.forms import SessionFilterForm
 from cll.courses.models import Session
 
@@ -50,5 +50,7 @@ def session_detail(request, slug: str):
             "related_sessions": selectors.related_session_list_for(session=session, today=today),
             "has_ended": session.ends_on < today,
             "has_started": session.starts_on < today <= session.ends_on,
+            # What other apps add (the shop's enrol panel): courses does not import them.
+            "panels": hooks.session_panels_for(request=request, session=session),
         },
     )

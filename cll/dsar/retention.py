@@ -8,28 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
-from cll.core.encryption import data_key_destroy
 from cll.dsar.models import DataSubjectRequest
 from cll.privacy.datamap import RETENTION
-from cll.privacy.retention import pruner
+from cll.privacy.retention import own_subject_rows_delete, pruner
 
 _CLOSED = ("completed", "rejected")
-
-
-def _discard(rows, *, dry_run: bool) -> int:
-    count = 0
-    for row in rows:
-        count += 1
-        if dry_run:
-            continue
-        with transaction.atomic():
-            subject = row.public_id
-            row.delete()
-            data_key_destroy(subject=subject)
-    return count
 
 
 @pruner("dsar-request")
@@ -38,7 +23,7 @@ def prune_closed_requests(*, dry_run: bool = False) -> int:
     data key destroyed."""
     cutoff = timezone.now() - timedelta(days=RETENTION["dsar-request"].days)
     rows = DataSubjectRequest.objects.filter(status__in=_CLOSED, closed_at__lt=cutoff)
-    return _discard(list(rows.only("pk", "public_id")), dry_run=dry_run)
+    return own_subject_rows_delete(rows, dry_run=dry_run)
 
 
 @pruner("dsar-unverified")
@@ -47,4 +32,4 @@ def prune_unverified_requests(*, dry_run: bool = False) -> int:
     followed: deleted, their data key destroyed."""
     cutoff = timezone.now() - timedelta(days=RETENTION["dsar-unverified"].days)
     rows = DataSubjectRequest.objects.filter(status="unverified", token_expires_at__lt=cutoff)
-    return _discard(list(rows.only("pk", "public_id")), dry_run=dry_run)
+    return own_subject_rows_delete(rows, dry_run=dry_run)

@@ -30,7 +30,6 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -38,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from cll.core.encryption import blind_index
 from cll.core.outbox import email_queue_template
+from cll.core.ratelimit import window_hit
 from cll.core.roles import Role, acting_role
 from cll.dsar import deadlines
 from cll.dsar.models import EMAIL_INDEX_PURPOSE, DataSubjectRequest
@@ -145,28 +145,17 @@ def _send_verification(request: DataSubjectRequest) -> None:
 # -- Flood control --------------------------------------------------------------------------------
 
 
-def _hit(key: str, limit: int, seconds: int) -> bool:
-    cache.add(key, 0, timeout=seconds)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # Expired between add() and incr(): this is the first hit of a new window.
-        cache.set(key, 1, timeout=seconds)
-        count = 1
-    return count <= limit
-
-
 def request_rate_allows(*, ip: str, email: str) -> bool:
     """Count one submission from ``ip`` for ``email``; False when either is over its limit.
 
     Keys hold the IP and the address's blind index, never the address. The answer is the same
     whether or not the address has an account.
     """
-    ip_ok = _hit(f"dsar:ip:{ip}", settings.DSAR_RATE_PER_IP_HOUR, 3600)
+    ip_ok = window_hit(f"dsar:ip:{ip}", limit=settings.DSAR_RATE_PER_IP_HOUR, seconds=3600)
     if not ip_ok:
         return False
     index = blind_index(_normalise(email), purpose=EMAIL_INDEX_PURPOSE)
-    return _hit(f"dsar:addr:{index}", settings.DSAR_RATE_PER_ADDRESS_DAY, 86400)
+    return window_hit(f"dsar:addr:{index}", limit=settings.DSAR_RATE_PER_ADDRESS_DAY, seconds=86400)
 
 
 # -- Requests from people -------------------------------------------------------------------------

@@ -1,1 +1,2 @@
-"""Models of the placement test (none yet: questions live in code, answers in the session)."""
+"""Models of the placement test: none. The questions live in code (questions.py), a test's
+progress in the session (selectors.SESSION_KEY); see privacy.py."""

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cll.core import outbox
+from cll.core.encryption import data_key_destroy
 from cll.core.models import OutboxEmail
 from cll.privacy import thirdparty
 from cll.privacy.datamap import RETENTION, Retention
@@ -70,6 +71,22 @@ def _days(rule: str) -> int:
 def cutoff(rule: str) -> timezone.datetime:
     """The instant before which rows under ``rule`` have outlived its period."""
     return timezone.now() - timedelta(days=_days(rule))
+
+
+def own_subject_rows_delete(rows, *, dry_run: bool) -> int:
+    """Delete rows that are their own data subject (``subject="id:public_id"``: a privacy
+    request, a quote request...), each with its data key, so e-mails about it and copies in
+    backups become unreadable too. Returns how many rows go (or would go)."""
+    count = 0
+    for row in list(rows.only("pk", "public_id")):
+        count += 1
+        if dry_run:
+            continue
+        with transaction.atomic():
+            subject = row.public_id
+            row.delete()
+            data_key_destroy(subject=subject)
+    return count
 
 
 class _Rollback(Exception):

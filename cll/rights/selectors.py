@@ -2,8 +2,9 @@
 
 Restriction (GDPR Art. 18) and objection (Art. 21) are enforced by ``processing_allowed``, which
 every code path that processes personal data for a purpose other than the exempt ones asks
-first: newsletters and promotions pass ``purpose="marketing"``, audience measurement and
-recommendations ``purpose="analytics"``, and any other processing its own purpose key.
+first: newsletters and promotions pass ``purpose="marketing"``, audience measurement
+``purpose="analytics"``, suggestions of sessions ``purpose="recommendations"`` (and honour an
+objection to marketing too), and any other processing its own purpose key.
 """
 
 from __future__ import annotations

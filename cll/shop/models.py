@@ -408,6 +408,10 @@ class Invoice(models.Model):
             models.UniqueConstraint(
                 fields=["kind", "year", "sequence"], name="shop_invoice_gap_free_number"
             ),
+            # An order has one invoice; corrections are credit notes.
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(kind="invoice"), name="shop_invoice_one_per_order"
+            ),
             models.CheckConstraint(
                 condition=Q(kind="invoice", credits__isnull=True)
                 | Q(kind="credit_note", credits__isnull=False),
@@ -449,6 +453,8 @@ class WaitlistEntry(models.Model):
     offer_expires_at = models.DateTimeField(_("offer expires at"), null=True, blank=True)
     # sha256 of the e-mailed link's token (cll.lib.tokens); the link alone takes the seat.
     token_hash = models.CharField(max_length=64, blank=True)
+    # The language of the page they joined from: the offer is e-mailed in it.
+    language = models.CharField(_("language"), max_length=8, blank=True)
 
     class Meta:
         verbose_name = _("waiting-list entry")

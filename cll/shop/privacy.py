@@ -13,6 +13,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from cll.accounts.privacy import RECOMMENDATIONS
 from cll.privacy.datamap import (
     NOT_PERSONAL,
     Basis,
@@ -50,14 +51,22 @@ FRAUD = purpose(
     _("Looking into a debit you did not make, with our payment provider and your bank."),
 )
 
+# The provider configured (CLL_PAYMENT_PROVIDER): Mollie B.V. (Netherlands) or Stripe
+# Payments Europe (Ireland, with processing in the United States under the EU-US Data Privacy
+# Framework and standard contractual clauses). The sandbox sends nothing out.
 PAYMENT_PROVIDER = recipient(
     "payment-provider",
-    "Payment provider (Stripe or Mollie, as configured)",
+    "Payment provider (Mollie B.V. or Stripe Payments Europe Ltd, as configured)",
     _(
         "Our payment provider, on whose page you pay: it receives the amount, the order's "
         "reference and what you type on its page (card or bank details never reach us)."
     ),
-    country="BE",
+    country={"mollie": "NL", "stripe": "IE"}.get(settings.PAYMENT_PROVIDER, "BE"),
+    transfer_safeguard=(
+        "EU-US Data Privacy Framework; standard contractual clauses (GDPR Art. 46(2)(c))"
+        if settings.PAYMENT_PROVIDER == "stripe"
+        else ""
+    ),
 )
 
 _ACCOUNTING_YEARS = settings.ACCOUNTING_RETENTION_YEARS
@@ -256,9 +265,11 @@ register(
     },
 )
 
+# Past enrolments also feed the suggestions of sessions (cll/shop/recommendations.py), unless
+# the person switched them off or restricted the processing.
 _enrolment = FieldRule(
     Category.LEARNING,
-    (ENROLMENT,),
+    (ENROLMENT, RECOMMENDATIONS),
     Basis.CONTRACT,
     TEACHING_RECORDS,
     Erasure.DELETE,
@@ -309,7 +320,7 @@ register(
     subject="learner",
     description="Learners waiting for a seat in a full session, and the seats offered to them.",
     fields={
-        **same(NOT_PERSONAL, "id", "public_id", "requested_by"),
+        **same(NOT_PERSONAL, "id", "public_id", "requested_by", "language"),
         "token_hash": FieldRule(
             Category.SECURITY,
             (ENROLMENT,),

@@ -21,6 +21,13 @@ SECTIONS = (
     ("policies_staff:version_list", _("Policies")),
     ("analytics_staff:dashboard", _("Analytics")),
     ("consent_staff:tags_edit", _("Tags and tracking")),
+    # The shop (cll/shop/staff_urls.py): Billing, Teachers, Customer service.
+    ("shop_staff:order_list", _("Orders and invoices")),
+    ("shop_staff:accounting_export", _("Export for the accountant")),
+    ("shop_staff:quote_list", _("Requests for a quote")),
+    ("shop_staff:fraud_list", _("Reports of a fraudulent debit")),
+    ("shop_staff:class_list", _("My classes")),
+    ("shop_staff:enrolment_sessions", _("Enrolments")),
 )
 
 

@@ -47,7 +47,11 @@ def test_it_is_not_cached(client, alice_profile, alice):
 
 def test_it_applies_a_change_at_once_and_audits_field_names_only(client, alice_profile, alice):
     client.force_login(alice)
-    response = client.post(URL, {**DATA, "city": "Liège", "postcode": "4000", "phone": ""})
+    # What the page's form sends: the fields shown, the suggestions switch left on.
+    response = client.post(
+        URL,
+        {**DATA, "city": "Liège", "postcode": "4000", "phone": "", "recommendations_enabled": "on"},
+    )
     assert response.status_code == 302
     assert response["Location"] == URL
     page = client.get(URL).content.decode()

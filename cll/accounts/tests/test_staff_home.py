@@ -28,6 +28,11 @@ EXPECTED = {
         "Policies",
         "Analytics",
         "Tags and tracking",
+        "Orders and invoices",
+        "Export for the accountant",
+        "Requests for a quote",
+        "Reports of a fraudulent debit",
+        "Enrolments",
     ],
     Role.PRIVACY_OFFICER: [
         "Learners",
@@ -36,9 +41,15 @@ EXPECTED = {
         "Policies",
         "Analytics",
     ],
-    Role.BILLING: ["Learners"],
-    Role.CUSTOMER_SERVICE: ["Learners"],
-    Role.TEACHER: ["Learners"],
+    Role.BILLING: [
+        "Learners",
+        "Orders and invoices",
+        "Export for the accountant",
+        "Requests for a quote",
+        "Reports of a fraudulent debit",
+    ],
+    Role.CUSTOMER_SERVICE: ["Learners", "Enrolments"],
+    Role.TEACHER: ["Learners", "My classes"],
     Role.MARKETING: ["Analytics", "Tags and tracking"],
     Role.MODERATOR: [],
 }
@@ -178,4 +189,4 @@ def test_a_role_added_later_shows_its_sections(client, bob):
     bob.groups.add(Group.objects.get(name=Role.MARKETING))
     staff_login(client, bob)
     labels = [label for _url, label in _home_sections(client.get(HOME).content.decode())]
-    assert labels == ["Learners", "Analytics", "Tags and tracking"]
+    assert labels == ["Learners", "Analytics", "Tags and tracking", "My classes"]

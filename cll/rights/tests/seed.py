@@ -254,6 +254,138 @@ def oauth(person, others) -> None:
     )
 
 
+def shop(person, others) -> None:
+    language = _model("courses.Language").objects.create(
+        code="xx", name_fr="Langue", name_en="Language", name_nl="Taal"
+    )
+    site = _model("courses.Site").objects.create(
+        slug="seed-site", name_fr="Site", name_en="Site", name_nl="Site", address="Rue 1"
+    )
+    today = timezone.localdate()
+    session = _model("courses.Session").objects.create(
+        title_fr="Anglais B1",
+        title_en="English B1",
+        title_nl="Engels B1",
+        language=language,
+        level="B1",
+        format="group",
+        site=site,
+        starts_on=today + dt.timedelta(days=10),
+        ends_on=today + dt.timedelta(days=70),
+        hours=30,
+        price_cents=39000,
+        capacity=12,
+        is_published=True,
+    )
+    course = _model("courses.Course").objects.create(
+        session=session,
+        date=today + dt.timedelta(days=10),
+        starts_at=dt.time(18),
+        ends_at=dt.time(20),
+    )
+    order = _model("shop.Order").objects.create(
+        reference="SEED-0001",
+        buyer=person,
+        status="paid",
+        billing_name=f"Alice Liddell {HOSTILE}",
+        billing_address="Rue des Wallons 1, 1348 Louvain-la-Neuve",
+        language="fr",
+        subtotal_cents=39000,
+        vat_cents=0,
+        total_cents=39000,
+        vat_rate_bp=0,
+        terms_version="2026-11",
+        terms_accepted_at=_now(),
+        withdrawal_deadline=today + dt.timedelta(days=14),
+        early_start_requested=False,
+        hold_until=_now(),
+        paid_at=_now(),
+    )
+    line = _model("shop.OrderLine").objects.create(
+        order=order, session=session, learner=person, description="English B1", price_cents=39000
+    )
+    enrolment = _model("shop.Enrolment").objects.create(
+        session=session, learner=person, order_line=line
+    )
+    _model("shop.Attendance").objects.create(enrolment=enrolment, course=course, present=True)
+    payment = _model("shop.Payment").objects.create(
+        order=order,
+        provider="sandbox",
+        provider_ref="sbx_seed",
+        status="paid",
+        amount_cents=39000,
+        refunded_cents=1000,
+        method="bancontact",
+        paid_at=_now(),
+    )
+    refund = _model("shop.Refund").objects.create(
+        payment=payment, amount_cents=1000, status="refunded", reason="Goodwill"
+    )
+    invoice = _model("shop.Invoice").objects.create(
+        number="2099-000001",
+        kind="invoice",
+        year=2099,
+        sequence=1,
+        order=order,
+        issued_at=_now(),
+        subtotal_cents=39000,
+        vat_cents=0,
+        total_cents=39000,
+    )
+    _model("shop.Invoice").objects.create(
+        number="NC-2099-000001",
+        kind="credit_note",
+        year=2099,
+        sequence=1,
+        order=order,
+        credits=invoice,
+        refund=refund,
+        issued_at=_now(),
+        subtotal_cents=1000,
+        vat_cents=0,
+        total_cents=1000,
+    )
+    full = _model("courses.Session").objects.create(
+        title_fr="Néerlandais A2",
+        title_en="Dutch A2",
+        title_nl="Nederlands A2",
+        language=language,
+        level="A2",
+        format="group",
+        site=site,
+        starts_on=today + dt.timedelta(days=20),
+        ends_on=today + dt.timedelta(days=80),
+        hours=30,
+        price_cents=39000,
+        capacity=1,
+        is_published=True,
+    )
+    _model("shop.WaitlistEntry").objects.create(
+        session=full, learner=person, requested_by=person, language="fr"
+    )
+    # A quote request and a fraud report are their own subjects (id:public_id), like a DSAR.
+    _model("shop.QuoteRequest").objects.create(
+        public_id=person.public_id,
+        kind="company",
+        account=person,
+        name="Alice Liddell",
+        email=person.email,
+        organisation="Wonderland Ltd",
+        message=f"Training for ten people {HOSTILE}",
+        language="fr",
+    )
+    _model("shop.FraudReport").objects.create(
+        public_id=person.public_id,
+        account=person,
+        name="Alice Liddell",
+        email=person.email,
+        debit_date=today - dt.timedelta(days=3),
+        amount_cents=39000,
+        statement_text="CLL CENTRES DE LANGUES 390,00",
+        language="fr",
+    )
+
+
 # Label -> the seeder that makes its rows (several labels may share one seeder).
 SEEDERS: dict[str, Callable] = {
     "accounts.User": accounts,
@@ -283,6 +415,16 @@ SEEDERS: dict[str, Callable] = {
     "breaches.BreachNotice": breaches,
     "breaches.BreachNotification": breaches,
     "privacy.RetentionNotice": privacy_ops,
+    "shop.Order": shop,
+    "shop.OrderLine": shop,
+    "shop.Enrolment": shop,
+    "shop.Attendance": shop,
+    "shop.Payment": shop,
+    "shop.Refund": shop,
+    "shop.Invoice": shop,
+    "shop.WaitlistEntry": shop,
+    "shop.QuoteRequest": shop,
+    "shop.FraudReport": shop,
     "testapp.Secretive": testapp,
     "oauth2_provider.Application": oauth,
     "oauth2_provider.AccessToken": oauth,

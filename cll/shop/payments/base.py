@@ -24,7 +24,15 @@ from cll.shop.models import Order, Payment, PaymentStatus
 
 class ProviderError(Exception):
     """The provider could not be reached or refused the request (shown to people as "the
-    payment service is not available, try again")."""
+    payment service is not available, try again").
+
+    When the provider may have acted before the error reached us (a timeout), the outcome is
+    unknown: callers retry with the same idempotency key rather than start afresh."""
+
+
+class ProviderRefused(ProviderError):
+    """The provider answered and definitively refused the request (a 4xx answer: the amount is
+    more than can be refunded, the payment does not exist...): retrying will not help."""
 
 
 class WebhookRejected(Exception):
@@ -59,10 +67,17 @@ class ProviderNotice:
     kind: str
     provider_ref: str
     payment: ProviderPayment | None = None
+    # False for an event about something else than a payment's state (a provider may send
+    # more types than we subscribed to): stored, answered 200, and nothing fetched or changed.
+    about_payment: bool = True
 
 
 @dataclass(frozen=True)
 class ProviderRefund:
+    """A refund as the provider accepted it. ``succeeded`` is True once the provider took it
+    on (its own "pending" included: the money is committed to go back), False when it says
+    the refund failed or was cancelled."""
+
     provider_ref: str
     succeeded: bool
 
@@ -74,6 +89,16 @@ class PaymentProvider(abc.ABC):
     name: str
     # Shown to staff and, for the sandbox, to buyers ("Test mode: no money is moved").
     is_test_mode: bool = False
+
+    @classmethod
+    def configuration(cls) -> tuple:
+        """What the adapter reads from settings, hashable: ``registry.provider_get`` builds a
+        new adapter when it changes. Raises ``ProviderError`` when a required key is missing."""
+        return ()
+
+    @classmethod
+    def from_configuration(cls, configuration: tuple) -> PaymentProvider:
+        return cls(*configuration)
 
     @abc.abstractmethod
     def payment_create(
