@@ -25,5 +25,6 @@ cat <<MSG
 MSG
 "$PY" manage.py load_demo_accounts
 "$PY" manage.py load_demo_requests -v0
+"$PY" manage.py load_demo_shop -v0
 echo
 exec "$PY" manage.py serve --host "$HOST" --port "$PORT"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from cll.accounts import services
 from cll.accounts.models import Guardianship, LearnerProfile, User
 from cll.analytics import services as analytics
 from cll.analytics.events import Event
+from cll.analytics.models import VisitorSalt
 from cll.breaches import services as breaches
 from cll.breaches.models import Breach, Decision
 from cll.courses.models import Session
@@ -380,7 +382,39 @@ def _site_paths(language: str) -> list[str]:
     return paths
 
 
-def _day_events(day: dt.date, rng: random.Random, paths: dict[str, list[str]]) -> list[Event]:
+# A visitor in this many goes shopping: catalogue, a session, the cart; some of them then order
+# (checkout, then their orders), so the dashboard's funnel has its cart and order steps.
+_SHOPPERS = 5
+_BUYERS = 0.5
+
+
+def _shop_paths(language: str) -> dict[str, Any]:
+    """The pages of a visit that goes from the catalogue to the cart and to an order."""
+    sessions = Session.objects.filter(slug__startswith="demo-").order_by("slug")[:12]
+    with translation.override(language):
+        return {
+            "catalogue": reverse("courses:session_list"),
+            "sessions": [session.get_absolute_url() for session in sessions],
+            "cart": reverse("shop:cart"),
+            "checkout": reverse("shop:checkout"),
+            "orders": reverse("shop:order_list"),
+        }
+
+
+def _visit_paths(rng: random.Random, code: str, paths: dict, shop: dict) -> list[str]:
+    """The pages one visitor sees: a few pages of the site, or a shopping visit."""
+    if rng.randrange(_SHOPPERS) or not shop[code]["sessions"]:
+        return rng.sample(paths[code], k=rng.randint(1, 5))
+    pages = shop[code]
+    visit = [pages["catalogue"], rng.choice(pages["sessions"]), pages["cart"]]
+    if rng.random() < _BUYERS:
+        visit += [pages["checkout"], pages["orders"]]
+    return visit
+
+
+def _day_events(
+    day: dt.date, rng: random.Random, paths: dict[str, list[str]], shop: dict[str, dict]
+) -> list[Event]:
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     opening = dt.datetime.combine(day, dt.time(7), zone).timestamp()
     # Busier on weekdays than at weekends: a plausible curve, not a flat line.
@@ -395,7 +429,7 @@ def _day_events(day: dt.date, rng: random.Random, paths: dict[str, list[str]]) -
         referrer = rng.choices([r for r, _w in _REFERRERS], [w for _r, w in _REFERRERS])[0]
         consent = rng.random() < 0.5
         time = opening + rng.uniform(0, 15 * 3600)
-        for step, path in enumerate(rng.sample(paths[code], k=rng.randint(1, 5))):
+        for step, path in enumerate(_visit_paths(rng, code, paths, shop)):
             events.append(
                 Event(
                     time + step * rng.uniform(20, 180),
@@ -447,20 +481,33 @@ def demo_access_log_load(*, days: int = ACCESS_LOG_DAYS) -> int:
     log writer would have done; days that already have a log are left alone. Returns the
     number of days written.
 
-    Past days' visitor salts are gone by design, so these days count page views, not visitors
-    (the dashboard shows visitors from today on, as on a real site after a restore).
+    Each day is replayed as the site lived it: the day's visitor salt exists while its
+    requests are ingested and aggregated (so consenting visits are walked: visitors, visits,
+    paths and the catalogue → cart → order funnel), then it is destroyed, as the daily
+    retention job destroys every past day's salt. Only the salts made here are destroyed.
     """
     today = timezone.localdate()
     since = today - dt.timedelta(days=days)
     logged = set(analytics.days_with_log(since=since, until=today - dt.timedelta(days=1)))
     paths = {code: _site_paths(code) for code, _header, _weight in _LANGUAGES}
+    shop = {code: _shop_paths(code) for code, _header, _weight in _LANGUAGES}
     written = 0
-    for offset in range(days, 0, -1):
-        day = today - dt.timedelta(days=offset)
-        if day in logged:
-            continue
-        rng = random.Random(f"cll-demo-access-log-{day.isoformat()}")
-        analytics.access_events_ingest(events=_day_events(day, rng, paths))
-        analytics.aggregates_compute(day=day)
-        written += 1
+    salted: list[dt.date] = []
+    try:
+        for offset in range(days, 0, -1):
+            day = today - dt.timedelta(days=offset)
+            if day in logged:
+                continue
+            rng = random.Random(f"cll-demo-access-log-{day.isoformat()}")
+            _salt, created = VisitorSalt.objects.get_or_create(
+                day=day, defaults={"salt": secrets.token_bytes(32)}
+            )
+            if created:
+                salted.append(day)
+            analytics.access_events_ingest(events=_day_events(day, rng, paths, shop))
+            analytics.aggregates_compute(day=day)
+            written += 1
+    finally:
+        VisitorSalt.objects.filter(day__in=salted).delete()
+        analytics.forget_visitor_hashes()
     return written
