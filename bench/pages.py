@@ -139,6 +139,10 @@ def production_environment(workdir: Path) -> dict[str, str]:
             "CLL_SSL_REDIRECT": "0",
             "EMAIL_HOST": HOST,
             "CLL_BENCHMARK_HELLO": "1",
+            # Production refuses the sandbox payment provider; the pages measured take no
+            # payment, so a well-formed (never used) Mollie key lets the site start.
+            "CLL_PAYMENT_PROVIDER": "mollie",
+            "CLL_MOLLIE_API_KEY": "live_" + secrets.token_hex(15),
         }
     )
     return env

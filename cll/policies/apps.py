@@ -13,5 +13,7 @@ class PoliciesConfig(AppConfig):
     def ready(self):
         from cll.core.pagecache import bump_on_change
 
-        # The policy pages are cached for anonymous visitors: publishing retires them.
+        # The policy pages are cached for anonymous visitors: publishing retires them. The
+        # notice's memory of material publication dates is keyed on the same content version
+        # (selectors.policy_notice_for), so publishing retires it too.
         bump_on_change(self.get_model("PolicyVersion"))

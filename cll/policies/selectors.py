@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from cll.core import pagecache
 from cll.policies.models import PolicyKind, PolicyResponse, PolicyVersion, PurposeConsent
 from cll.policies.text import FIRST_VERSIONS, first_version_bodies
 from cll.privacy import datamap
@@ -108,20 +109,57 @@ def _concerned(user, version: PolicyVersion) -> bool:
     return user.date_joined < version.published_at
 
 
+# The publication dates of every material version, with the public-content version they were
+# read under: (content version, dates). Published versions never change, and publishing (or
+# any save or deletion of a version) moves the content version (``bump_on_change`` in
+# apps.py), so the dates stay right for as long as the content version does.
+_material_dates: tuple[str | None, tuple[datetime, ...]] = (None, ())
+
+
+def _material_publication_dates() -> tuple[datetime, ...]:
+    global _material_dates
+    # The content version is read before the dates: a version published after that read
+    # moves the content version again, so it is never missed for longer than one read.
+    content_version = pagecache.content_version()
+    read_under, dates = _material_dates
+    if read_under == content_version:
+        return dates
+    dates = tuple(
+        PolicyVersion.objects.filter(material=True, published_at__isnull=False).values_list(
+            "published_at", flat=True
+        )
+    )
+    _material_dates = (content_version, dates)
+    return dates
+
+
 def policy_notice_for(user) -> PolicyNotice | None:
     """The material change this person must be told about now, or None.
 
     Shown from publication until the end of the objection period, to people who had an
-    account before the change and have not answered it yet (accepted or objected).
+    account before the change and have not answered it yet (accepted or objected; being told
+    by e-mail is not an answer).
+
+    Every signed-in page asks, and almost always no change is due: the publication dates of
+    material versions are kept in memory, keyed on ``pagecache.content_version()``, and the
+    person's answers are only read when one of them falls in their window — otherwise this
+    costs no query (the content version itself is read at most once per
+    ``pagecache.VERSION_TTL`` seconds per process, shared with the page cache and the
+    fragments). A publication is therefore seen with the freshness of cached pages: at
+    once by the process that published it, within ``pagecache.VERSION_TTL`` seconds by the
+    others.
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    since = timezone.now() - timedelta(days=settings.POLICY_OBJECTION_DAYS)
+    now = timezone.now()
+    since = max(now - timedelta(days=settings.POLICY_OBJECTION_DAYS), user.date_joined)
+    if not any(since < published <= now for published in _material_publication_dates()):
+        return None
     candidates = PolicyVersion.objects.filter(
         material=True,
         published_at__isnull=False,
-        published_at__gt=max(since, user.date_joined),
-        published_at__lte=timezone.now(),
+        published_at__gt=since,
+        published_at__lte=now,
     ).order_by("-published_at")
     answered = PolicyResponse.objects.filter(user=user).exclude(
         decision=PolicyResponse.Decision.PENDING

@@ -1,4 +1,9 @@
-"""The notice of a policy change, shown on every page to signed-in people concerned."""
+"""The notice of a policy change, shown on every page to signed-in people concerned.
+
+Every signed-in page renders it, so when no material change is due it costs no query (the
+selector keeps the publication dates in memory, with the freshness of cached pages: see
+``selectors.policy_notice_for``).
+"""
 
 from __future__ import annotations
 
