@@ -32,3 +32,28 @@ def test_it_translates_every_string(language):
     assert len(entries) > 100
     missing = [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy]
     assert missing == []
+
+
+def _plural_blocks(path: Path) -> list[str]:
+    return [
+        block
+        for block in path.read_text().split("\n\n")
+        if "msgid_plural" in block and not block.lstrip().startswith("#~")
+    ]
+
+
+@pytest.mark.parametrize("language", ["fr", "nl"])
+def test_it_translates_every_plural_form(language):
+    """Every form the language's Plural-Forms header asks for (French: 3, Dutch: 2) is there and
+    filled: a missing one shows the English text for those numbers."""
+    path = LOCALE / language / "LC_MESSAGES" / "django.po"
+    nplurals = int(re.search(r"nplurals=(\d+);", path.read_text())[1])
+    blocks = _plural_blocks(path)
+    assert blocks
+    wrong = []
+    for block in blocks:
+        forms = re.findall(r'^msgstr\[(\d+)\] "(.*)"\n((?:".*"\n)*)', block + "\n", re.MULTILINE)
+        filled = [index for index, first, rest in forms if first or rest]
+        if "#, fuzzy" in block or len(forms) != nplurals or len(filled) != nplurals:
+            wrong.append(re.search(r'^msgid "(.*)"', block, re.MULTILINE)[1])
+    assert wrong == []

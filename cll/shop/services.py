@@ -161,11 +161,12 @@ def _after_commit_seats_changed(session_ids, *, offer: bool) -> None:
 
 
 def _line_description(session: Session, language: str) -> str:
+    # Day, month name, year: read the same way everywhere (a short date is 12/15 in English).
     with translation.override(language):
         return (
             f"{session.title} · {session.level} · "
-            f"{date_format(session.starts_on, 'SHORT_DATE_FORMAT')} - "
-            f"{date_format(session.ends_on, 'SHORT_DATE_FORMAT')}"
+            f"{date_format(session.starts_on, 'j N Y')} - "
+            f"{date_format(session.ends_on, 'j N Y')}"
         )[:300]
 
 

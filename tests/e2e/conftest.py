@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,26 @@ def page(browser, live_server, traffic):
     ) as page:
         page.set_default_timeout(10_000)
         yield page
+
+
+def field_label(text: str) -> re.Pattern:
+    """A field's whole label: Django appends " :" (with a no-break space) in French."""
+    return re.compile(rf"^{re.escape(text)}[\s\u00a0]*:?$")
+
+
+def browser_staff_login(page, live_server, user) -> None:
+    """Give the browser of ``page`` the session of a staff member who signed in with a
+    password and a second factor (``conftest.staff_login``): staff pages need both. The
+    sign-in itself is tested in test_staff_first_visit_browser.py."""
+    from django.conf import settings
+    from django.test import Client
+
+    from conftest import staff_login
+
+    client = Client()
+    staff_login(client, user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [{"name": cookie.key, "value": cookie.value, "url": live_server.url, "httpOnly": True}]
+    )
