@@ -16,14 +16,17 @@ What it does, without touching var/ or any existing database:
    without money moving); the code measured is the same. Migrates, creates ``--sessions``
    sessions (500) of 12 places, of which ``--hot`` (5) have only 3 places left, and
    ``--learners`` accounts (200) per round;
-2. each round, ``--clients`` processes (50), each with its own database connection, share the
-   round's learners; every learner checks out one session, a hot one for a quarter of them (so
+2. each round, ``--clients`` concurrent clients (50) share the round's learners, each checking
+   its learners out one after the other through a pool of ``--workers`` server processes (8:
+   production serves with 2 granian workers of 4 threads), each with its own database
+   connection, as web workers have; a checkout's latency includes its wait for a free worker,
+   as a browser's would. Every learner checks out one session, a hot one for a quarter of them (so
    the last seats are fought over), any other otherwise. A checkout is what the site does
    between "Confirm and pay" and the confirmation page: ``order_place`` (the sessions' rows
    locked, seats counted, seats held), ``payment_start`` (the payment opened at the provider),
    and the sandbox's signed "paid" webhook through ``webhook_receive`` (event stored, payment
    and order moved forward, enrolment, invoice numbered, confirmation e-mail queued, audit);
-3. the same processes and learners then run the baseline: a bare insert of the same order and
+3. the same workers and learners then run the baseline: a bare insert of the same order and
    its line in one transaction (no lock, no seat count, no payment);
 4. prints, per variant, completed orders/s (over the round's wall time), p50 and p99 of one
    checkout, refusals (a hot session full: the expected answer for the late buyers), and the
@@ -35,8 +38,9 @@ What it does, without touching var/ or any existing database:
 
 Exit status: 0 when the run completed and nothing was oversold, 1 when a session was oversold
 or a paid order misses its enrolment or invoice, 2 when the harness could not run. Options:
-``--learners 200``, ``--clients 50``, ``--sessions 500``, ``--hot 5``, ``--rounds 3``,
-``--server postgres://user@host:port``, ``--no-save``. See docs/benchmarks.md for the figures.
+``--learners 200``, ``--clients 50``, ``--workers 8``, ``--sessions 500``, ``--hot 5``,
+``--rounds 3``, ``--server postgres://user@host:port``, ``--no-save``. See docs/benchmarks.md
+for the figures.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -224,65 +229,86 @@ def _bare_insert(user_pk: int, session_pk: int, request) -> str:
     return "paid"
 
 
-_VARIANTS = {"checkout": _checkout, "bare-insert": _bare_insert}
+def _warm(user_pk: int, session_pk: int, request) -> str:
+    from cll.shop.models import Order
+
+    Order.objects.exists()
+    return "paid"
 
 
-def _client(variant: str, work: list[tuple[int, int]], start, results) -> None:
-    """One client process: its own connection, its share of the learners, one after the other."""
+_VARIANTS = {"checkout": _checkout, "bare-insert": _bare_insert, "warm": _warm}
+
+
+# -- The server's workers and the clients --------------------------------------------------------
+
+_REQUEST = None
+
+
+def _worker_init() -> None:
+    """A worker process of the "server": its own database connection, like a web worker."""
+    global _REQUEST
     from django.db import connections
     from django.test import RequestFactory
 
     connections.close_all()
-    request = RequestFactory().post("/fr/shop/checkout/", HTTP_HOST="127.0.0.1")
-    # Connect outside the measured window.
-    from cll.shop.models import Order
-
-    Order.objects.exists()
-    latencies, outcomes, errors = [], {"paid": 0, "full": 0}, []
-    start.wait()
-    for user_pk, session_pk in work:
-        started = time.perf_counter()
-        try:
-            outcome = _VARIANTS[variant](user_pk, session_pk, request)
-        except Exception as exc:
-            errors.append(repr(exc)[:300])
-            continue
-        latencies.append(time.perf_counter() - started)
-        outcomes[outcome] += 1
-    connections.close_all()
-    results.put((latencies, outcomes, errors))
+    _REQUEST = RequestFactory().post("/fr/shop/checkout/", HTTP_HOST="127.0.0.1")
 
 
-def _round(variant: str, work: list[tuple[int, int]], clients: int) -> dict:
+def _serve(variant: str, user_pk: int, session_pk: int) -> tuple[str, str]:
+    """One request handled by a worker: (outcome, error)."""
+    try:
+        return _VARIANTS[variant](user_pk, session_pk, _REQUEST), ""
+    except Exception as exc:
+        return "", repr(exc)[:300]
+
+
+def _round(variant: str, work: list[tuple[int, int]], clients: int, workers: int) -> dict:
+    """``clients`` threads each check their share of the learners out one after the other,
+    through a pool of ``workers`` processes (the web server's workers): a checkout's latency
+    includes its wait for a free worker, as a browser's would."""
     from django.db import connections
 
     connections.close_all()
     context = multiprocessing.get_context("fork")
     shares = [work[index::clients] for index in range(clients)]
-    start = context.Barrier(clients + 1)
-    results = context.Queue()
-    processes = [
-        context.Process(target=_client, args=(variant, share, start, results)) for share in shares
-    ]
-    for process in processes:
-        process.start()
-    start.wait(timeout=120)
-    began = time.perf_counter()
-    collected = [results.get(timeout=600) for _ in processes]
-    elapsed = time.perf_counter() - began
-    for process in processes:
-        process.join(timeout=30)
-    latencies = sorted(value for values, _outcomes, _errors in collected for value in values)
-    errors = [error for _values, _outcomes, found in collected for error in found]
+    latencies: list[float] = []
+    outcomes = {"paid": 0, "full": 0}
+    errors: list[str] = []
+    guard = threading.Lock()
+    with context.Pool(processes=workers, initializer=_worker_init) as pool:
+        # Connect every worker outside the measured window.
+        pool.starmap(_serve, [("warm", 0, 0)] * workers)
+        start = threading.Barrier(clients + 1)
+
+        def client(share: list[tuple[int, int]]) -> None:
+            start.wait()
+            for user_pk, session_pk in share:
+                began = time.perf_counter()
+                outcome, error = pool.apply(_serve, (variant, user_pk, session_pk))
+                took = time.perf_counter() - began
+                with guard:
+                    if error:
+                        errors.append(error)
+                    else:
+                        latencies.append(took)
+                        outcomes[outcome] += 1
+
+        threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+        for thread in threads:
+            thread.start()
+        start.wait(timeout=120)
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - began
     if errors:
         raise HarnessError(f"{variant}: {len(errors)} checkouts failed, e.g. {errors[0]}")
-    paid = sum(outcomes["paid"] for _values, outcomes, _errors in collected)
-    full = sum(outcomes["full"] for _values, outcomes, _errors in collected)
+    latencies.sort()
     return {
-        "orders": paid,
-        "refused_full": full,
+        "orders": outcomes["paid"],
+        "refused_full": outcomes["full"],
         "seconds": round(elapsed, 3),
-        "orders_per_second": round(paid / elapsed, 1),
+        "orders_per_second": round(outcomes["paid"] / elapsed, 1),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
     }
@@ -323,7 +349,13 @@ def _reset_bare_orders() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=200, help="checkouts per round")
-    parser.add_argument("--clients", type=int, default=50, help="concurrent client processes")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=8,
+        help="server worker processes (production: 2 granian workers x 4 threads)",
+    )
     parser.add_argument("--sessions", type=int, default=500)
     parser.add_argument("--hot", type=int, default=5, help="sessions with 3 places left")
     parser.add_argument("--rounds", type=int, default=3)
@@ -357,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
             for variant in VARIANTS:
                 log(f"round {number}/{args.rounds}: {variant}, {len(work)} learners")
-                rounds[variant].append(_round(variant, work, args.clients))
+                rounds[variant].append(_round(variant, work, args.clients, args.workers))
             _reset_bare_orders()
         integrity = _integrity()
         variants = {}
@@ -373,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
             "revision": git_revision(),
             "learners_per_round": args.learners,
             "clients": args.clients,
+            "workers": args.workers,
             "sessions": args.sessions,
             "hot_sessions": args.hot,
             "rounds": args.rounds,

@@ -39,7 +39,7 @@ from urllib.request import url2pathname
 
 import weasyprint
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.http import Http404
 from django.template.loader import get_template, render_to_string
@@ -81,16 +81,35 @@ def invoice_number(*, kind: str, year: int, sequence: int) -> str:
 
 def _next_sequence(*, kind: str, year: int) -> int:
     """The next number of a series, taken under the series' row lock in the current
-    transaction (the caller's): released at its commit, given back by its rollback."""
-    # The first document of a year creates its row; a concurrent first one does nothing here
-    # and then waits for the lock below instead of failing on the unique constraint.
-    InvoiceSequence.objects.bulk_create(
-        [InvoiceSequence(kind=kind, year=year, last=0)], ignore_conflicts=True
-    )
-    sequence = InvoiceSequence.objects.select_for_update().get(kind=kind, year=year)
-    sequence.last += 1
-    sequence.save(update_fields=["last"])
-    return sequence.last
+    transaction (the caller's): released at its commit, given back by its rollback.
+
+    One statement (``UPDATE … RETURNING``) takes the lock and the number: every paid order of
+    the site waits for this row, so it is taken as late and as briefly as possible (callers
+    issue the invoice last in their transaction)."""
+    for _attempt in range(2):
+        taken = _increment(kind=kind, year=year)
+        if taken is not None:
+            return taken
+        # The first document of a year creates its row; a concurrent first one does nothing
+        # here (the unique constraint) and both then take their number from it.
+        InvoiceSequence.objects.bulk_create(
+            [InvoiceSequence(kind=kind, year=year, last=0)], ignore_conflicts=True
+        )
+    raise InvoiceError(f"No number series for {kind} {year}.")
+
+
+# The ORM's update() returns a count, not the new value: one fixed statement, values bound.
+_INCREMENT = (
+    'UPDATE "shop_invoicesequence" SET "last" = "last" + 1 WHERE "kind" = %s AND "year" = %s '
+    'RETURNING "last"'
+)
+
+
+def _increment(*, kind: str, year: int) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_INCREMENT, [kind, year])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _issue(*, kind: str, order: Order, amounts: tuple[int, int, int], **links) -> Invoice:

@@ -77,6 +77,9 @@ logger = logging.getLogger(__name__)
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 # Seats for one order: a family's enrolments, never a stock.
 MAX_ORDER_LINES = 10
+# A payment confirmed this close to the end of its order's hold recounts the seats under the
+# sessions' locks, as one confirmed after it.
+HOLD_MARGIN = dt.timedelta(minutes=2)
 
 
 class OrderRefused(Exception):
@@ -360,8 +363,12 @@ def order_mark_paid(*, order: Order, paid_at: dt.datetime) -> bool:
         if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
             return False
         lines = list(order.lines.select_related("session", "learner"))
-        sessions = _lock_sessions(line.session_id for line in lines)
-        held = order.status == OrderStatus.PENDING and order.hold_until > now
+        session_ids = sorted({line.session_id for line in lines})
+        # Seats still held for this order are its own: nothing to count, no session to lock
+        # (the buyers of other seats would wait). A hold about to end is treated as ended, so
+        # this transaction cannot outlive it while others count the seat as free again.
+        held = order.status == OrderStatus.PENDING and order.hold_until > now + HOLD_MARGIN
+        sessions = session_ids if held else _lock_sessions(session_ids)
         learner_ids = [line.learner_id for line in lines if line.learner_id]
         enrolled = set(
             Enrolment.objects.filter(
@@ -398,7 +405,6 @@ def order_mark_paid(*, order: Order, paid_at: dt.datetime) -> bool:
                 learner_id=line.learner_id,
                 status__in=(WaitlistStatus.WAITING, WaitlistStatus.OFFERED),
             ).update(status=WaitlistStatus.ACCEPTED, token_hash="")
-        invoices.invoice_issue(order=order)
         if order.buyer is not None and order.buyer.is_active:
             email_queue_template(
                 to=order.buyer.email,
@@ -417,6 +423,9 @@ def order_mark_paid(*, order: Order, paid_at: dt.datetime) -> bool:
                 "revived": not held,
             },
         )
+        # Last: every paid order of the site waits for the invoice series' row lock, held from
+        # here to the commit.
+        invoices.invoice_issue(order=order)
         if not held:
             _after_commit_seats_changed(sessions, offer=False)
     return True
