@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "cll.breaches",
     "cll.shop",
     "cll.placement",
+    "cll.newsletter",
     # Accounts (django-allauth): registration, login, e-mail verification, password reset.
     # Country names in the visitor's language (translations ship with the package).
     "django_countries",
@@ -676,6 +677,27 @@ ACCOUNTING_RETENTION_YEARS = env.integer("CLL_ACCOUNTING_RETENTION_YEARS", 10, m
 ENROLMENT_RETENTION_DAYS = env.integer("CLL_ENROLMENT_RETENTION_DAYS", 2 * 365, minimum=30)
 # Quote requests and fraud reports are kept this many days after they were closed.
 BILLING_CASE_RETENTION_DAYS = env.integer("CLL_BILLING_CASE_RETENTION_DAYS", 3 * 365, minimum=30)
+
+# -- Newsletter (cll/newsletter) --------------------------------------------------------------
+# A subscription whose confirmation link was not followed is deleted after this many days.
+NEWSLETTER_UNCONFIRMED_DAYS = env.integer("CLL_NEWSLETTER_UNCONFIRMED_DAYS", 7, minimum=1)
+# Hours the double opt-in link stays valid.
+NEWSLETTER_CONFIRM_HOURS = env.integer("CLL_NEWSLETTER_CONFIRM_HOURS", 72, minimum=1)
+# The consent evidence of an ended subscription is kept this many days after it ended.
+NEWSLETTER_EVIDENCE_DAYS = env.integer("CLL_NEWSLETTER_EVIDENCE_DAYS", 3 * 365, minimum=30)
+# Which campaign went to whom is kept this many days.
+NEWSLETTER_DELIVERY_DAYS = env.integer("CLL_NEWSLETTER_DELIVERY_DAYS", 365, minimum=30)
+# Keyed fingerprints of addresses that left are kept this many days (never written to again).
+NEWSLETTER_SUPPRESSION_DAYS = env.integer("CLL_NEWSLETTER_SUPPRESSION_DAYS", 10 * 365, minimum=365)
+# Sending: at most this many messages per second, over this many SMTP connections; a failed
+# delivery is retried this many times with exponential backoff.
+NEWSLETTER_RATE_PER_SECOND = env.integer("CLL_NEWSLETTER_RATE_PER_SECOND", 50, minimum=1)
+NEWSLETTER_SMTP_CONNECTIONS = env.integer("CLL_NEWSLETTER_SMTP_CONNECTIONS", 2, minimum=1)
+NEWSLETTER_MAX_ATTEMPTS = env.integer("CLL_NEWSLETTER_MAX_ATTEMPTS", 5, minimum=1)
+# Shared secret of the mail provider's bounce and complaint notifications (empty: endpoint off).
+NEWSLETTER_BOUNCE_SECRET = env.string("CLL_NEWSLETTER_BOUNCE_SECRET", "")
+# The mailto: address of List-Unsubscribe (its mailbox is read by manage.py newsletter_mailbox).
+NEWSLETTER_UNSUBSCRIBE_MAILTO = env.string("CLL_NEWSLETTER_UNSUBSCRIBE_MAILTO", "")
 
 # -- Policies (cll/policies): versioned privacy policy and terms, the privacy contact -----------
 # Days people have to object to a material change before acceptance is deemed (the policy: 30).

@@ -37,6 +37,7 @@ urlpatterns += i18n_patterns(
     path("staff/policies/", include("cll.policies.staff_urls")),
     path("staff/tags/", include("cll.consent.staff_urls")),
     path("staff/shop/", include("cll.shop.staff_urls")),
+    path("staff/newsletter/", include("cll.newsletter.staff_urls")),
     # Data rights, requests, consent, policies (public and self-service pages).
     path("account/", include("cll.rights.urls")),
     path("account/", include("cll.erasure.urls")),
@@ -45,6 +46,7 @@ urlpatterns += i18n_patterns(
     path("", include("cll.policies.urls")),
     path("go/", include("cll.analytics.urls")),
     path("shop/", include("cll.shop.urls")),
+    path("newsletter/", include("cll.newsletter.urls")),
     path("placement-test/", include("cll.placement.urls")),
     prefix_default_language=True,
 )

@@ -13,6 +13,8 @@ log "Preparing the database and static files"
 "$PY" manage.py migrate --no-input -v0
 "$PY" manage.py collectstatic --no-input -v0
 "$PY" manage.py load_demo
+# The newsletter's lists (news, promotions, one per language taught): the footer's form needs them.
+"$PY" manage.py load_newsletter_lists -v0
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 cat <<MSG

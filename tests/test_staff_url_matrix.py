@@ -143,6 +143,35 @@ def test_the_matrix_covers_the_shops_staff_pages_with_their_roles():
     assert shop == SHOP_STAFF_ROLES
 
 
+# The newsletter's campaign pages (issue 14, items 3 and 5): Marketing and the Administrator.
+_MARKETING = {Role.MARKETING, Role.ADMINISTRATOR}
+_CAMPAIGN = "<lang>/staff/newsletter/campaigns/"
+NEWSLETTER_CAMPAIGN_ROLES = {
+    _CAMPAIGN + path: _MARKETING
+    for path in (
+        "",
+        "new/",
+        "<uuid:public_id>/",
+        "<uuid:public_id>/edit/",
+        "<uuid:public_id>/preview/<slug:language>/",
+        "<uuid:public_id>/preview/<slug:language>/message/",
+        "<uuid:public_id>/test/",
+        "<uuid:public_id>/schedule/",
+        "<uuid:public_id>/send/",
+        "<uuid:public_id>/cancel/",
+    )
+}
+
+
+def test_the_matrix_covers_the_newsletter_campaign_pages_with_their_roles():
+    campaigns = {
+        route.route: set(route.view.staff_roles)
+        for route in STAFF_ROUTES
+        if route.route.startswith(_CAMPAIGN)
+    }
+    assert campaigns == NEWSLETTER_CAMPAIGN_ROLES
+
+
 def test_every_staff_url_is_guarded_by_staff_role_required():
     unguarded = [
         route.route

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from cll.accounts.hooks import signup_extras
 from cll.accounts.models import PROFILE_FIELDS, CefrLevel, User
 from cll.accounts.services import is_under_consent_age, profile_create
 from cll.core.widgets import Select
@@ -225,6 +226,9 @@ class SignupForm(ProfileFieldsForm):
         order = [name for name in self.fields if name != "age_confirmed"]
         order.insert(order.index("birth_date") + 1, "age_confirmed")
         self.fields = {name: self.fields[name] for name in order}
+        # Fields of apps above accounts (the newsletter's box...): cll/accounts/hooks.py.
+        for extra in signup_extras():
+            self.fields[extra.name] = extra.field()
 
     def clean(self):
         cleaned = super().clean()
@@ -265,6 +269,8 @@ class SignupForm(ProfileFieldsForm):
             self.cleaned_data.get("age_confirmed")
         )
         profile_create(user=user, data=self.profile_data(), age_declared=age_declared)
+        for extra in signup_extras():
+            extra.after_signup(request, user, self.cleaned_data.get(extra.name))
 
 
 class ProfileForm(ProfileFieldsForm):

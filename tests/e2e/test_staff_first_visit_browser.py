@@ -51,6 +51,7 @@ EXPECTED = {
         "Demandes de devis",
         "Signalements d\u2019un débit frauduleux",
         "Inscriptions",
+        "Lettre d\u2019information",
     ],
     Role.PRIVACY_OFFICER: [
         "Apprenants",
@@ -68,7 +69,7 @@ EXPECTED = {
     ],
     Role.CUSTOMER_SERVICE: ["Apprenants", "Inscriptions"],
     Role.TEACHER: ["Apprenants", "Mes classes"],
-    Role.MARKETING: ["Statistiques", "Balises et suivi"],
+    Role.MARKETING: ["Statistiques", "Balises et suivi", "Lettre d\u2019information"],
     Role.MODERATOR: [],
 }
 

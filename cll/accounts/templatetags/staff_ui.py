@@ -28,6 +28,8 @@ SECTIONS = (
     ("shop_staff:fraud_list", _("Reports of a fraudulent debit")),
     ("shop_staff:class_list", _("My classes")),
     ("shop_staff:enrolment_sessions", _("Enrolments")),
+    # The newsletter's campaigns (cll/newsletter/staff_urls.py): Marketing.
+    ("newsletter_staff:campaign_list", _("Newsletter")),
 )
 
 

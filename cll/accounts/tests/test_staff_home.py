@@ -33,6 +33,7 @@ EXPECTED = {
         "Requests for a quote",
         "Reports of a fraudulent debit",
         "Enrolments",
+        "Newsletter",
     ],
     Role.PRIVACY_OFFICER: [
         "Learners",
@@ -50,7 +51,7 @@ EXPECTED = {
     ],
     Role.CUSTOMER_SERVICE: ["Learners", "Enrolments"],
     Role.TEACHER: ["Learners", "My classes"],
-    Role.MARKETING: ["Analytics", "Tags and tracking"],
+    Role.MARKETING: ["Analytics", "Tags and tracking", "Newsletter"],
     Role.MODERATOR: [],
 }
 SECTION_LINK = re.compile(
@@ -189,4 +190,4 @@ def test_a_role_added_later_shows_its_sections(client, bob):
     bob.groups.add(Group.objects.get(name=Role.MARKETING))
     staff_login(client, bob)
     labels = [label for _url, label in _home_sections(client.get(HOME).content.decode())]
-    assert labels == ["Learners", "Analytics", "Tags and tracking", "My classes"]
+    assert labels == ["Learners", "Analytics", "Tags and tracking", "My classes", "Newsletter"]

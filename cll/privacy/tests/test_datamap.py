@@ -44,11 +44,11 @@ def test_it_refuses_a_field_rule_with_an_undeclared_purpose(scratch_purposes):
 
 
 def test_it_refuses_a_purpose_declared_twice_with_different_descriptions(scratch_purposes):
-    datamap.purpose("newsletter", _("Sending you our newsletter."))
+    datamap.purpose("scratch-news", _("Sending you our newsletter."))
 
-    assert datamap.purpose("newsletter", _("Sending you our newsletter.")) == "newsletter"
+    assert datamap.purpose("scratch-news", _("Sending you our newsletter.")) == "scratch-news"
     with pytest.raises(ValueError, match="declared twice"):
-        datamap.purpose("newsletter", _("Something else entirely."))
+        datamap.purpose("scratch-news", _("Something else entirely."))
 
 
 def test_it_refuses_personal_data_without_a_purpose_or_a_legal_basis():

@@ -386,6 +386,39 @@ def shop(person, others) -> None:
     )
 
 
+def newsletter(person, others) -> None:
+    # The person's address on a list, with its consent evidence, and one campaign sent to it.
+    news = _model("newsletter.MailingList").objects.create(
+        slug="seed-news",
+        name_fr="Actualités",
+        name_en="News",
+        name_nl="Nieuws",
+        description_fr="Les nouvelles",
+        description_en="The news",
+        description_nl="Het nieuws",
+    )
+    subscriber = _model("newsletter.Subscriber").objects.create(
+        public_id=person.public_id,
+        email=person.email,
+        account=person,
+        language="fr",
+        unsubscribe_key="seed-" + uuid.uuid4().hex,
+    )
+    _model("newsletter.Subscription").objects.create(
+        subscriber=subscriber,
+        mailing_list=news,
+        status="confirmed",
+        source="form",
+        confirmed_at=_now(),
+        policy_version="2026-11",
+        confirm_network="192.0.2.0/24",
+    )
+    campaign = _model("newsletter.Campaign").objects.create(title=f"Spring {HOSTILE}")
+    _model("newsletter.Delivery").objects.create(
+        campaign=campaign, subscriber=subscriber, status="sent", attempts=1, sent_at=_now()
+    )
+
+
 # Label -> the seeder that makes its rows (several labels may share one seeder).
 SEEDERS: dict[str, Callable] = {
     "accounts.User": accounts,
@@ -432,6 +465,9 @@ SEEDERS: dict[str, Callable] = {
     "oauth2_provider.Grant": oauth,
     "oauth2_provider.IDToken": oauth,
     "oauth2_provider.DeviceGrant": oauth,
+    "newsletter.Subscriber": newsletter,
+    "newsletter.Subscription": newsletter,
+    "newsletter.Delivery": newsletter,
 }
 
 
