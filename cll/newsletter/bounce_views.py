@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from cll.lib.webhooks import webhook_body
 from cll.newsletter import bounces
 
 logger = logging.getLogger(__name__)
@@ -64,15 +65,9 @@ def bounce_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     if not _authorised(request, secret):
         return HttpResponse("unauthorised", status=401, content_type="text/plain")
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return HttpResponse("bad length", status=400, content_type="text/plain")
-    if declared > WEBHOOK_MAX_BYTES:
-        return HttpResponse("too large", status=413, content_type="text/plain")
-    body = request.read(WEBHOOK_MAX_BYTES + 1)
-    if len(body) > WEBHOOK_MAX_BYTES:
-        return HttpResponse("too large", status=413, content_type="text/plain")
+    body = webhook_body(request, max_bytes=WEBHOOK_MAX_BYTES)
+    if isinstance(body, HttpResponse):
+        return body
     notice = _notice(body)
     if notice is None:
         return HttpResponse("bad notification", status=400, content_type="text/plain")

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cll.lib.clientip import request_client_ip
+from cll.lib.webhooks import webhook_body
 from cll.shop.models import OrderStatus, PaymentStatus
 from cll.shop.payments import registry, sandbox, selectors, services
 from cll.shop.payments.base import ProviderError, WebhookRejected
@@ -38,15 +39,9 @@ def payment_webhook(request: HttpRequest, provider: str) -> HttpResponse:
     ip = request_client_ip(request)
     if services.webhook_rejections_exceeded(ip=ip):
         return HttpResponse("too many refused", status=429, content_type="text/plain")
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return HttpResponse("bad length", status=400, content_type="text/plain")
-    if declared > WEBHOOK_MAX_BYTES:
-        return HttpResponse("too large", status=413, content_type="text/plain")
-    body = request.read(WEBHOOK_MAX_BYTES + 1)
-    if len(body) > WEBHOOK_MAX_BYTES:
-        return HttpResponse("too large", status=413, content_type="text/plain")
+    body = webhook_body(request, max_bytes=WEBHOOK_MAX_BYTES)
+    if isinstance(body, HttpResponse):
+        return body
     try:
         services.webhook_receive(provider_name=provider, body=body, headers=request.headers)
     except registry.UnknownProvider:
