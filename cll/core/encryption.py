@@ -82,6 +82,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -339,6 +340,25 @@ def data_key_for(subject: uuid.UUID) -> tuple[uuid.UUID, bytes]:
         )
         return key_id, key
     raise CryptoError(f"Could not create or read the data key of {subject}.")
+
+
+def data_keys_preload(*, subjects: Iterable[uuid.UUID]) -> int:
+    """Read the live data keys of ``subjects`` into the cache with one query, before a batch of
+    their rows is loaded (fields are decrypted as rows are read): a campaign's recipients cost
+    one query instead of one each. Keys already cached are not read again; a subject without a
+    key is skipped. Returns how many keys were read."""
+    wanted = {subject for subject in subjects if _cache.live_for(subject) is None}
+    if not wanted:
+        return 0
+    rows = _keys().filter(subject__in=wanted, destroyed_at__isnull=True)
+    count = 0
+    for row in rows:
+        key = unwrap_key(
+            key_id=row.id, subject=row.subject, master_key_id=row.master_key_id, wrapped=row.wrapped
+        )
+        _cache.put(row.id, row.subject, key, live=True)
+        count += 1
+    return count
 
 
 def _data_key_by_id(key_id: uuid.UUID) -> bytes:

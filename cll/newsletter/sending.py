@@ -62,6 +62,7 @@ from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from cll.core.encryption import data_keys_preload
 from cll.core.roles import Role, acting_role
 
 # Module imports (not names): campaigns and tasks import this module too.
@@ -406,6 +407,10 @@ def _renew(ids: Iterable[int], until: datetime, lease: timedelta) -> tuple[datet
 def _recipients(campaign: Campaign, ids: list[int]) -> list[_Recipient]:
     """The batch's deliveries with the list each recipient is reached through, or None when
     they must not get the campaign any more (checked now, just before sending)."""
+    # Addresses are decrypted as the rows are read: their keys first, in one query.
+    data_keys_preload(
+        subjects=Delivery.objects.filter(pk__in=ids).values_list("subscriber__public_id", flat=True)
+    )
     deliveries = list(
         Delivery.objects.filter(pk__in=ids).select_related("subscriber").order_by("pk")
     )

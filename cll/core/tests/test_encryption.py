@@ -456,3 +456,21 @@ def test_it_refuses_a_blind_index_key_that_is_a_master_key(settings):
 def test_it_needs_a_purpose_for_a_blind_index():
     with pytest.raises(ValueError):
         blind_index("x", purpose="")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_preloads_a_batch_of_keys_in_one_query(django_assert_num_queries):
+    people = [uuid.uuid4() for _ in range(5)]
+    tokens = [
+        crypto.encrypt(f"person{index}@example.org", subject=p) for index, p in enumerate(people)
+    ]
+    crypto.data_key_cache_clear()
+
+    with django_assert_num_queries(1):
+        assert crypto.data_keys_preload(subjects=[*people, uuid.uuid4()]) == 5
+    # Every value of the batch then opens from the cache, and a second preload reads nothing.
+    with django_assert_num_queries(0):
+        assert [crypto.decrypt(token) for token in tokens] == [
+            f"person{index}@example.org" for index in range(5)
+        ]
+        assert crypto.data_keys_preload(subjects=people) == 0
