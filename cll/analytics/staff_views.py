@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.conf import settings
 from django.http import (
     HttpRequest,
@@ -17,6 +15,7 @@ from django.views.decorators.http import require_safe
 from cll.analytics import charts, selectors
 from cll.analytics.forms import DateRangeForm
 from cll.analytics.models import DailyAggregate
+from cll.core.csvexport import csv_cell, csv_lines
 from cll.core.roles import staff_role_required
 from cll.privacy.datamap import Role
 
@@ -96,17 +95,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/staff/dashboard.html", context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_cell(value) -> str:
-    # Keys come from visitors (paths, referrer hosts): never let a spreadsheet run them.
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @require_safe
 @staff_role_required(*DASHBOARD_ROLES)
 def dashboard_export(request: HttpRequest) -> HttpResponse:
@@ -115,14 +103,13 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "analytics/staff/dashboard.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    writer = csv.writer(_Echo())
+    # Keys come from visitors (paths, referrer hosts): never let a spreadsheet run them.
     rows = (
-        writer.writerow([day.isoformat(), dimension, _csv_cell(key), count])
+        [day.isoformat(), dimension, csv_cell(key), count]
         for day, dimension, key, count in selectors.aggregate_rows(start=start, end=end)
     )
-    header = writer.writerow(["day", "dimension", "key", "count"])
     response = StreamingHttpResponse(
-        (line for chunk in ([header], rows) for line in chunk), content_type="text/csv"
+        csv_lines(["day", "dimension", "key", "count"], rows, bom=False), content_type="text/csv"
     )
     response["Content-Disposition"] = (
         f'attachment; filename="analytics-{start.isoformat()}-{end.isoformat()}.csv"'

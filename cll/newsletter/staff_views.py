@@ -9,8 +9,6 @@ and the Administrator; every view is decorated with ``staff_role_required``.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Iterator
 
@@ -24,12 +22,12 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cll.core.csvexport import csv_cell, csv_lines
 from cll.core.roles import staff_role_required
 from cll.newsletter import campaigns, subscribers
 from cll.newsletter.campaign_forms import CampaignForm, ScheduleForm, TestSendForm
 from cll.newsletter.models import Campaign, CampaignStatus, MailingList
 from cll.newsletter.subscriber_forms import ImportForm, SubscriberSearchForm, WrittenAgreementForm
-from cll.shop.staff_views import csv_cell
 
 # -- Campaigns ---------------------------------------------------------------------------------
 
@@ -388,19 +386,9 @@ def subscriber_import(request: HttpRequest) -> HttpResponse:
 
 
 def _export_lines(rows: Iterator[subscribers.ExportRow]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(values) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()
-
-    # A byte-order mark: spreadsheets then read the accented addresses as UTF-8.
-    yield "\ufeff" + line(subscribers.EXPORT_HEADER)
-    for row in rows:
-        yield line(
+    return csv_lines(
+        subscribers.EXPORT_HEADER,
+        (
             [
                 csv_cell(row.email),
                 csv_cell(row.language),
@@ -408,7 +396,9 @@ def _export_lines(rows: Iterator[subscribers.ExportRow]) -> Iterator[str]:
                 row.confirmed_at.isoformat() if row.confirmed_at else "",
                 csv_cell(row.policy_version),
             ]
-        )
+            for row in rows
+        ),
+    )
 
 
 @subscribers_required

@@ -13,7 +13,6 @@ are POST only.
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections.abc import Iterator
 
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cll.core.csvexport import csv_cell, csv_lines
 from cll.core.roles import staff_role_required
 from cll.courses.models import Session
 from cll.shop import attendance, cases, invoices, staff_selectors
@@ -160,25 +160,6 @@ def invoice_pdf(request: HttpRequest, public_id: uuid.UUID, number: str) -> Http
     return response
 
 
-class _Echo:
-    """A file-like object whose write returns the line: the csv writer's output, streamed."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-# A cell a spreadsheet would run as a formula (CSV injection): "=", "+", "-", "@", and the tab
-# and carriage return some spreadsheets strip before looking.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A value as a CSV cell that no spreadsheet runs: a leading formula character is
-    neutralised with an apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 def _euros(cents: int) -> str:
     # The accountant's tools read a point as the decimal separator, whatever the UI language.
     return f"{cents // 100}.{cents % 100:02d}"
@@ -203,11 +184,9 @@ def _accounting_lines(
 ) -> Iterator[str]:
     """The CSV lines; ``header`` and ``kinds`` are translated before streaming starts (the
     server may iterate the response in another thread, after the request's language)."""
-    writer = csv.writer(_Echo())
-    # A byte-order mark: spreadsheets then read the accented headers as UTF-8.
-    yield "\ufeff" + writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(
+    return csv_lines(
+        header,
+        (
             [
                 csv_cell(row.number),
                 csv_cell(kinds.get(row.kind, row.kind)),
@@ -219,7 +198,9 @@ def _accounting_lines(
                 row.paid_on.isoformat() if row.paid_on else "",
                 csv_cell(row.provider),
             ]
-        )
+            for row in rows
+        ),
+    )
 
 
 @billing_required

@@ -14,12 +14,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from cll.accounts.services import child_add
+from cll.core.csvexport import csv_cell
 from cll.courses.tests.factories import make_session
 from cll.privacy.datamap import Role
 from cll.privacy.models import AuditEntry
 from cll.shop import invoices
 from cll.shop.models import Invoice, Order, OrderStatus, Payment, Refund
-from cll.shop.staff_views import csv_cell
 from cll.shop.tests.test_staff_support import make_credit_note, make_order, make_payment
 from conftest import staff_login, status_text
 
