@@ -32,3 +32,10 @@ def children_of(guardian: User) -> QuerySet[User]:
 def child_get_for(*, guardian: User, public_id) -> User | None:
     """One of this guardian's children by public id; None for anyone else's (callers 404)."""
     return children_of(guardian).filter(public_id=public_id).first()
+
+
+def account_for_email(email: str) -> User | None:
+    """The account whose login address is ``email`` (case and surrounding spaces ignored), if
+    any. Callers decide when asking is safe: never where the answer would tell a stranger
+    whether an address has an account."""
+    return User.objects.filter(email__iexact=email.strip()).first()

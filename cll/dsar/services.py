@@ -35,6 +35,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from cll.accounts.selectors import account_for_email
 from cll.core.encryption import blind_index
 from cll.core.outbox import email_queue_template
 from cll.core.ratelimit import window_hit
@@ -104,19 +105,12 @@ def _email_person(request: DataSubjectRequest, kind: str, **context) -> None:
     )
 
 
-def _account_for(email: str):
-    """The account using ``email`` (its login address), if any. Called only once the address is
-    proved: never from the form, so the form's answer cannot depend on it."""
-    User = get_user_model()
-    return User.objects.filter(email__iexact=_normalise(email)).first()
-
-
 def _open(request: DataSubjectRequest, *, how: str, paused: int, account=None) -> None:
     """Mark a request received and verified, start its clock and tell the person."""
     request.status = Status.OPEN
     request.verified_at = timezone.now()
     request.verification = how
-    request.account = account if account is not None else _account_for(request.email)
+    request.account = account if account is not None else account_for_email(request.email)
     received = timezone.localtime(request.received_at).date()
     request.due_on = deadlines.first_deadline(received, paused_days=paused)
     request.save()
@@ -461,7 +455,7 @@ def request_fulfil(
     with transaction.atomic():
         request = _locked(request)
         _require_open(request)
-        account = request.account or _account_for(request.email)
+        account = request.account or account_for_email(request.email)
         if account is not None and request.account_id is None:
             request.account = account
             request.save(update_fields=["account"])

@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from cll.accounts.models import User
+from cll.accounts.selectors import account_for_email
 from cll.core.outbox import email_queue_template
 from cll.core.ratelimit import window_hit
 from cll.lib.clientip import network_of, request_client_ip
@@ -100,13 +101,7 @@ def _over_rate(*, ip: str, index: str) -> bool:
     return not (by_network and by_address)
 
 
-def _account_for(email: str) -> User | None:
-    # An address that is an account's belongs to that person: their export, erasure and
-    # objection reach the subscription (Subscriber.public_id is the account's).
-    return User.objects.filter(email__iexact=email.strip()).first()
-
-
-def _subscriber_get_or_create(*, email: str, language: str, account: User | None) -> Subscriber:
+def subscriber_get_or_create(*, email: str, language: str, account: User | None) -> Subscriber:
     """Inside the caller's transaction: the subscriber of ``email``, linked to ``account``."""
     index = email_index(email)
     if account is not None:
@@ -175,7 +170,9 @@ def subscription_request(
         return Outcome.LIMITED
     lists = list(lists)
     if account is None:
-        account = _account_for(email)
+        # An account's address belongs to that person: their export, erasure and objection
+        # reach the subscription (Subscriber.public_id is the account's).
+        account = account_for_email(email)
         signed_in = False
     else:
         signed_in = True
@@ -183,7 +180,7 @@ def subscription_request(
         # Told only to the person themselves; a visitor typing their address learns nothing.
         return Outcome.OBJECTED if signed_in else Outcome.NOTHING
     with transaction.atomic():
-        subscriber = _subscriber_get_or_create(email=email, language=language, account=account)
+        subscriber = subscriber_get_or_create(email=email, language=language, account=account)
         if _objected(subscriber):
             return Outcome.OBJECTED if signed_in else Outcome.NOTHING
         link = link_token_new(lifetime=dt.timedelta(hours=settings.NEWSLETTER_CONFIRM_HOURS))
@@ -378,7 +375,7 @@ def subscription_join(
         return Outcome.OBJECTED
     now = timezone.now()
     with transaction.atomic():
-        subscriber = _subscriber_get_or_create(email=user.email, language=language, account=user)
+        subscriber = subscriber_get_or_create(email=user.email, language=language, account=user)
         if _objected(subscriber):
             return Outcome.OBJECTED
         subscription, _created = Subscription.objects.select_for_update().get_or_create(

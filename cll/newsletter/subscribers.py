@@ -36,6 +36,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cll.accounts.selectors import account_for_email
 from cll.core.roles import Role, acting_role
 from cll.lib.crypto import normalise
 from cll.newsletter import services
@@ -94,7 +95,7 @@ def subscriber_find(*, email: str) -> Subscriber | None:
 def _objected(email: str) -> bool:
     """Whether the account of ``email`` objected to marketing (or restricted its processing):
     staff's evidence does not overrule what the person asked on their privacy page."""
-    account = services._account_for(email)
+    account = account_for_email(email)
     return account is not None and not processing_allowed(
         subject=account.public_id, purpose=services.MARKETING
     )
@@ -104,8 +105,8 @@ def _subscriber_for(*, email: str, language: str) -> Subscriber:
     """Inside the caller's transaction: the subscriber of ``email``, created when the address
     is new (in ``language``; an existing subscriber keeps theirs), linked to the account of
     that address as the subscription form does (the account's export and erasure find it)."""
-    return services._subscriber_get_or_create(
-        email=email, language=language, account=services._account_for(email)
+    return services.subscriber_get_or_create(
+        email=email, language=language, account=account_for_email(email)
     )
 
 
