@@ -20,13 +20,9 @@ from cll.breaches import selectors, services
 from cll.breaches.forms import BreachForm, BreachNoticeForm
 from cll.breaches.models import Breach
 from cll.core.roles import Role, acting_role, staff_role_required
+from cll.lib.urls import view_route
 
 ROLES = (Role.PRIVACY_OFFICER, Role.ADMINISTRATOR)
-
-
-def _route(request: HttpRequest) -> str:
-    match = request.resolver_match
-    return match.view_name if match is not None else ""
 
 
 def _breach_or_404(request: HttpRequest, public_id: uuid.UUID) -> Breach:
@@ -63,7 +59,7 @@ def breach_record(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 role=acting_role(request.user, *ROLES),
                 values=form.cleaned_data,
-                route=_route(request),
+                route=view_route(request),
             )
         except services.BreachError as exc:
             _form_with_service_error(form, exc)
@@ -86,7 +82,7 @@ def breach_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                     role=acting_role(request.user, *ROLES),
                     breach=breach,
                     values=form.cleaned_data,
-                    route=_route(request),
+                    route=view_route(request),
                 )
             except services.BreachError as exc:
                 _form_with_service_error(form, exc)
@@ -136,7 +132,7 @@ def breach_notify(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         public_ids=form.cleaned_data["ids"],
         subject=form.cleaned_data["subject"],
         body=form.cleaned_data["body"],
-        route=_route(request),
+        route=view_route(request),
     )
     if sent:
         messages.success(

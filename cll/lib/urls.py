@@ -54,3 +54,10 @@ def same_origin(request: HttpRequest) -> bool:
     return bool(referer) and url_has_allowed_host_and_scheme(
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
+
+
+def view_route(request: HttpRequest | None) -> str:
+    """The URL name of the view answering ``request`` (``"shop:order_detail"``), as audit
+    entries record it; "" outside a resolved request."""
+    match = getattr(request, "resolver_match", None)
+    return match.view_name if match is not None else ""

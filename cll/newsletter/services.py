@@ -39,6 +39,7 @@ from cll.core.ratelimit import window_hit
 from cll.lib.clientip import network_of, request_client_ip
 from cll.lib.crypto import blind_index
 from cll.lib.tokens import link_token_hash, link_token_new
+from cll.lib.urls import view_route
 from cll.newsletter import unsubscribe
 from cll.newsletter.models import (
     EMAIL_INDEX_PURPOSE,
@@ -223,7 +224,7 @@ def subscription_request(
             subject=subscriber.public_id,
             action="newsletter.request",
             target=subscriber,
-            route=_route(request),
+            route=view_route(request),
             detail={"lists": [m.slug for m in asked], "source": source},
         )
         email_queue_template(
@@ -243,11 +244,6 @@ def subscription_request(
 def _list_name(mailing_list: MailingList, language: str) -> str:
     with translation.override(language):
         return str(mailing_list.name)
-
-
-def _route(request: HttpRequest | None) -> str:
-    match = getattr(request, "resolver_match", None)
-    return match.view_name if match else ""
 
 
 def subscriptions_pending_for_token(token: str) -> list[Subscription]:
@@ -325,7 +321,7 @@ def subscription_confirm(
             return []
         policy = policy_version_current()
         network = network_of(ip)
-        route = _route(request)
+        route = view_route(request)
         for subscription in pending:
             subscription.status = SubscriptionStatus.CONFIRMED
             subscription.confirmed_at = now
@@ -392,7 +388,7 @@ def subscription_join(
         subscription.token_hash = ""
         subscription.token_expires_at = None
         subscription.save()
-        _consent_record(subscription, actor=user, route=_route(request))
+        _consent_record(subscription, actor=user, route=view_route(request))
     return Outcome.CONFIRMED
 
 

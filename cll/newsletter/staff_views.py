@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cll.core.csvexport import csv_cell, csv_lines
 from cll.core.roles import staff_role_required
+from cll.lib.urls import view_route
 from cll.newsletter import campaigns, subscribers
 from cll.newsletter.campaign_forms import CampaignForm, ScheduleForm, TestSendForm
 from cll.newsletter.models import Campaign, CampaignStatus, MailingList
@@ -44,11 +45,6 @@ PREVIEW_CSP = {
     "frame-ancestors": [CSP.SELF],
     "sandbox": True,
 }
-
-
-def _route(request: HttpRequest) -> str:
-    match = request.resolver_match
-    return match.view_name if match else ""
 
 
 def _campaign(request: HttpRequest, public_id: uuid.UUID) -> Campaign:
@@ -217,7 +213,7 @@ def campaign_test_send(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
                 campaign=campaign,
                 language=form.cleaned_data["language"],
                 by=request.user,
-                route=_route(request),
+                route=view_route(request),
             )
         except campaigns.CampaignNotPossible as error:
             messages.error(request, str(error))
@@ -275,11 +271,6 @@ def campaign_cancel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 subscribers_required = staff_role_required(*subscribers.SUBSCRIBER_ROLES)
 
 
-def _route(request: HttpRequest) -> str:
-    match = request.resolver_match
-    return match.view_name if match else ""
-
-
 def _list_or_404(request: HttpRequest, slug: str) -> MailingList:
     mailing_list = subscribers.mailing_list_get_for(staff=request.user, slug=slug)
     if mailing_list is None:
@@ -305,7 +296,7 @@ def list_subscribers(request: HttpRequest, slug: str) -> HttpResponse:
         mailing_list=mailing_list,
         page=request.GET.get("page"),
         email=email,
-        route=_route(request),
+        route=view_route(request),
     )
     return render(
         request,
@@ -328,7 +319,7 @@ def subscriber_written(request: HttpRequest) -> HttpResponse:
                 language=data["language"],
                 agreement_date=data["agreement_date"],
                 agreement_reference=data["agreement_reference"],
-                route=_route(request),
+                route=view_route(request),
             )
         except subscribers.SubscriptionRefused as refusal:
             form.add_error(None, str(refusal))
@@ -360,7 +351,7 @@ def subscriber_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         report = subscribers.subscriber_import(
-            staff=request.user, data=upload.read(), route=_route(request)
+            staff=request.user, data=upload.read(), route=view_route(request)
         )
         if report.ok:
             messages.success(
@@ -407,7 +398,7 @@ def list_export(request: HttpRequest, slug: str) -> HttpResponse:
     """The confirmed subscribers of a list as CSV, streamed row by row."""
     mailing_list = _list_or_404(request, slug)
     rows = subscribers.subscription_export_for(
-        staff=request.user, mailing_list=mailing_list, route=_route(request)
+        staff=request.user, mailing_list=mailing_list, route=view_route(request)
     )
     response = StreamingHttpResponse(_export_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="subscribers-{mailing_list.slug}.csv"'

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cll.core.csvexport import csv_cell, csv_lines
 from cll.core.roles import staff_role_required
 from cll.courses.models import Session
+from cll.lib.urls import view_route
 from cll.shop import attendance, cases, invoices, staff_selectors
 from cll.shop.models import DocumentKind, FraudReport, QuoteRequest, RefundStatus
 from cll.shop.payments import services as payment_services
@@ -40,11 +41,6 @@ from cll.shop.staff_selectors import BILLING_ROLES, ENROLMENT_ROLES, TEACHER_ROL
 billing_required = staff_role_required(*BILLING_ROLES)
 teacher_required = staff_role_required(*TEACHER_ROLES)
 enrolments_required = staff_role_required(*ENROLMENT_ROLES)
-
-
-def _route(request: HttpRequest) -> str:
-    match = request.resolver_match
-    return match.view_name if match else ""
 
 
 # -- Billing -----------------------------------------------------------------------------------
@@ -62,7 +58,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         end=filters.get("end"),
         reference=filters.get("reference", ""),
         page=request.GET.get("page"),
-        route=_route(request),
+        route=view_route(request),
     )
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(
@@ -154,7 +150,7 @@ def invoice_pdf(request: HttpRequest, public_id: uuid.UUID, number: str) -> Http
     )
     if invoice is None:
         raise Http404
-    pdf = invoices.invoice_download(invoice=invoice, actor=request.user, route=_route(request))
+    pdf = invoices.invoice_download(invoice=invoice, actor=request.user, route=view_route(request))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
     return response
@@ -217,7 +213,7 @@ def accounting_export(request: HttpRequest) -> HttpResponse:
         return render(request, "shop/staff/accounting_export.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     rows = staff_selectors.accounting_rows_for(
-        staff=request.user, start=start, end=end, route=_route(request)
+        staff=request.user, start=start, end=end, route=view_route(request)
     )
     lines = _accounting_lines(
         rows,
@@ -244,7 +240,7 @@ def _case_list(request: HttpRequest, kind: str) -> HttpResponse:
         kind=kind,
         closed=closed,
         page=request.GET.get("page"),
-        route=_route(request),
+        route=view_route(request),
     )
     return render(
         request,
@@ -329,7 +325,7 @@ def _taught_session(request: HttpRequest, slug: str) -> Session:
 def class_roster(request: HttpRequest, slug: str) -> HttpResponse:
     session = _taught_session(request, slug)
     learners = staff_selectors.roster_for(
-        staff=request.user, session=session, route=_route(request)
+        staff=request.user, session=session, route=view_route(request)
     )
     lessons = staff_selectors.lesson_list_for(staff=request.user, session=session)
     return render(
@@ -346,7 +342,7 @@ def class_attendance(request: HttpRequest, slug: str, lesson: str) -> HttpRespon
     course = staff_selectors.lesson_get_for(staff=request.user, session=session, key=lesson)
     if course is None:
         raise Http404
-    route = _route(request)
+    route = view_route(request)
     learners = staff_selectors.attendance_sheet_for(staff=request.user, course=course, route=route)
     form = AttendanceForm(request.POST or None, learners=learners)
     status = 200
@@ -405,7 +401,7 @@ def enrolment_list(request: HttpRequest, slug: str) -> HttpResponse:
     if session is None:
         raise Http404
     learners = staff_selectors.enrolment_list_for(
-        staff=request.user, session=session, route=_route(request)
+        staff=request.user, session=session, route=view_route(request)
     )
     return render(
         request, "shop/staff/enrolment_list.html", {"session": session, "learners": learners}

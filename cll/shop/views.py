@@ -46,7 +46,7 @@ from cll.core.ratelimit import window_hit
 from cll.courses.hooks import Panel
 from cll.courses.models import Session
 from cll.lib.clientip import request_client_ip
-from cll.lib.urls import same_origin
+from cll.lib.urls import same_origin, view_route
 from cll.policies.selectors import policy_version_current
 from cll.shop import cart, selectors, services
 from cll.shop.forms import CartAddForm, CartRemoveForm, CheckoutForm
@@ -57,11 +57,6 @@ from cll.shop.recommendations import recommendation_list_for
 # "Add to cart" writes a session row for a new visitor: a script posting in a loop must not
 # fill the sessions table. Per client IP and minute.
 CART_ADDS_PER_MINUTE = 30
-
-
-def _route(request: HttpRequest) -> str:
-    match = request.resolver_match
-    return match.view_name if match else ""
 
 
 def _over_rate(request: HttpRequest) -> bool:
@@ -307,7 +302,7 @@ def _checkout_submit(request: HttpRequest, form: CheckoutForm, contents) -> Http
             early_start_requested=data.get("early_start", False),
             billing_name=data["billing_name"],
             billing_address=data["billing_address"],
-            route=_route(request),
+            route=view_route(request),
         )
     except services.SeatsUnavailable as refused:
         full = {session.pk for session in refused.sessions}
@@ -425,7 +420,9 @@ def order_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     order = _order_or_404(request, public_id)
     if request.method == "POST":
         try:
-            quote = services.order_withdraw(order=order, actor=request.user, route=_route(request))
+            quote = services.order_withdraw(
+                order=order, actor=request.user, route=view_route(request)
+            )
         except services.OrderRefused as refused:
             messages.error(request, refused.message)
         else:
@@ -455,7 +452,7 @@ def order_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def enrolment_list(request: HttpRequest) -> HttpResponse:
     """My enrolments, and those of the children I am the guardian of."""
-    rows = selectors.enrolment_list_for(user=request.user, route=_route(request))
+    rows = selectors.enrolment_list_for(user=request.user, route=view_route(request))
     # Sessions that may suit the learner next (nothing when switched off or restricted).
     suggested = recommendation_list_for(user=request.user)
     return render(request, "shop/enrolment_list.html", {"rows": rows, "recommendations": suggested})
@@ -467,7 +464,7 @@ def enrolment_list(request: HttpRequest) -> HttpResponse:
 def timetable(request: HttpRequest) -> HttpResponse:
     """The lessons of my active enrolments (and my children's), from today on, by date."""
     entries = selectors.timetable_for(
-        user=request.user, route=_route(request), since=timezone.localdate()
+        user=request.user, route=view_route(request), since=timezone.localdate()
     )
     return render(request, "shop/timetable.html", {"entries": entries})
 
@@ -477,7 +474,7 @@ def timetable(request: HttpRequest) -> HttpResponse:
 @require_GET
 def timetable_ics(request: HttpRequest) -> HttpResponse:
     """The same lessons as an iCalendar file (RFC 5545), every lesson of the enrolments."""
-    entries = selectors.timetable_for(user=request.user, route=_route(request))
+    entries = selectors.timetable_for(user=request.user, route=view_route(request))
     calendar = Calendar()
     calendar.add("prodid", "-//CLL Centres de Langues//Timetable//FR")
     calendar.add("version", "2.0")
