@@ -64,6 +64,7 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
 sys.path.insert(0, str(REPO / "bench"))
 
+from ledger import _server_sql  # noqa: E402
 from pages import (  # noqa: E402
     HarnessError,
     git_revision,
@@ -181,13 +182,6 @@ class Sink:
 
 
 # -- Set-up ------------------------------------------------------------------------------------
-
-
-def _server_sql(server: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(statement)
 
 
 def _dkim_key(workdir: Path) -> tuple[Path, bytes]:
