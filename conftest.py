@@ -31,8 +31,9 @@ from cll.core import encryption as crypto
 from cll.privacy.datamap import Role
 from tests import db_template
 
-# The SMTP server fixture (aiosmtpd on loopback) is available to every test.
-pytest_plugins = ["cll.lib.testing.smtp"]
+# The SMTP server (aiosmtpd) and the ClamAV daemon (clamd) fixtures, on loopback, are available
+# to every test.
+pytest_plugins = ["cll.lib.testing.smtp", "cll.lib.testing.clamd"]
 
 PASSWORD = "correct horse battery staple"
 

@@ -121,6 +121,9 @@ INSTALLED_APPS = [
     "cll.shop",
     "cll.placement",
     "cll.newsletter",
+    "cll.helpdesk",
+    "cll.chat",
+    "cll.feedback",
     # Accounts (django-allauth): registration, login, e-mail verification, password reset.
     # Country names in the visitor's language (translations ship with the package).
     "django_countries",
@@ -698,6 +701,54 @@ NEWSLETTER_MAX_ATTEMPTS = env.integer("CLL_NEWSLETTER_MAX_ATTEMPTS", 5, minimum=
 NEWSLETTER_BOUNCE_SECRET = env.string("CLL_NEWSLETTER_BOUNCE_SECRET", "")
 # The mailto: address of List-Unsubscribe (its mailbox is read by manage.py newsletter_mailbox).
 NEWSLETTER_UNSUBSCRIBE_MAILTO = env.string("CLL_NEWSLETTER_UNSUBSCRIBE_MAILTO", "")
+
+# -- Uploads (cll/core/uploads.py): every file scanned by ClamAV before it is accepted ---------
+# Sealed files, outside the web root (never served directly).
+UPLOAD_DIR = Path(env.string("CLL_UPLOAD_DIR", str(VAR_DIR / "uploads")))
+UPLOAD_MAX_BYTES = env.integer("CLL_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# clamd's socket: "unix:///run/clamav/clamd.ctl" or "tcp://127.0.0.1:3310". Empty: no scanner,
+# so every upload stays quarantined (never served) and staff pages say so (fail closed).
+CLAMD_URL = env.string("CLL_CLAMD_URL", "")
+CLAMD_TIMEOUT_SECONDS = env.integer("CLL_CLAMD_TIMEOUT", 30, minimum=1)
+
+# -- Helpdesk (cll/helpdesk): contact form, tickets, canned replies, service levels -----------
+# A closed ticket (with its messages and files) is deleted this many days after it was closed.
+HELPDESK_TICKET_DAYS = env.integer("CLL_HELPDESK_TICKET_DAYS", 2 * 365, minimum=30)
+# A solved ticket the person does not answer is closed after this many days.
+HELPDESK_AUTOCLOSE_DAYS = env.integer("CLL_HELPDESK_AUTOCLOSE_DAYS", 7, minimum=1)
+# Business hours of Customer service (Europe/Brussels), Monday to Friday: service-level timers
+# only run during them.
+HELPDESK_OPENING_HOUR = env.integer("CLL_HELPDESK_OPENING_HOUR", 9, minimum=0, maximum=23)
+HELPDESK_CLOSING_HOUR = env.integer("CLL_HELPDESK_CLOSING_HOUR", 17, minimum=1, maximum=24)
+if HELPDESK_OPENING_HOUR >= HELPDESK_CLOSING_HOUR:
+    raise env.ConfigError("CLL_HELPDESK_OPENING_HOUR must be before CLL_HELPDESK_CLOSING_HOUR.")
+# Service levels: business hours to the first answer, and to the resolution.
+HELPDESK_FIRST_RESPONSE_HOURS = env.integer("CLL_HELPDESK_FIRST_RESPONSE_HOURS", 8, minimum=1)
+HELPDESK_RESOLUTION_HOURS = env.integer("CLL_HELPDESK_RESOLUTION_HOURS", 40, minimum=1)
+# The address replies go to: "support+<ticket key>@cll.be" threads an e-mailed answer into its
+# ticket (`manage.py helpdesk_mailbox` on that mailbox). Empty: replies go to DEFAULT_FROM_EMAIL
+# and answers by e-mail are not threaded (people answer on the portal).
+HELPDESK_REPLY_ADDRESS = env.string("CLL_HELPDESK_REPLY_ADDRESS", "")
+# Contact-form submissions accepted per client IP per hour and per e-mail address per day.
+HELPDESK_RATE_PER_IP_HOUR = env.integer("CLL_HELPDESK_RATE_PER_IP_HOUR", 10, minimum=1)
+HELPDESK_RATE_PER_ADDRESS_DAY = env.integer("CLL_HELPDESK_RATE_PER_ADDRESS_DAY", 5, minimum=1)
+
+# -- Live chat (cll/chat) ------------------------------------------------------------------------
+# Transcripts of ended chats (not turned into tickets) are deleted after this many days.
+CHAT_TRANSCRIPT_DAYS = env.integer("CLL_CHAT_TRANSCRIPT_DAYS", 90, minimum=1)
+# A staff member counts as available while their console is open and has said so within this
+# many seconds (heartbeat).
+CHAT_AVAILABILITY_SECONDS = env.integer("CLL_CHAT_AVAILABILITY_SECONDS", 60, minimum=10)
+# Flood control: messages per conversation per 10 seconds, and characters per message.
+CHAT_MESSAGES_PER_10_SECONDS = env.integer("CLL_CHAT_MESSAGES_PER_10_SECONDS", 10, minimum=1)
+CHAT_MAX_MESSAGE_CHARS = env.integer("CLL_CHAT_MAX_MESSAGE_CHARS", 2000, minimum=100)
+
+# -- Feedback (cll/feedback) ---------------------------------------------------------------------
+# Learners are invited to rate a session this many days after it ended; the link stays valid
+# FEEDBACK_LINK_DAYS; comments are deleted after FEEDBACK_DAYS (ratings kept as aggregates).
+FEEDBACK_INVITE_AFTER_DAYS = env.integer("CLL_FEEDBACK_INVITE_AFTER_DAYS", 1, minimum=0)
+FEEDBACK_LINK_DAYS = env.integer("CLL_FEEDBACK_LINK_DAYS", 30, minimum=1)
+FEEDBACK_DAYS = env.integer("CLL_FEEDBACK_DAYS", 2 * 365, minimum=30)
 
 # -- Policies (cll/policies): versioned privacy policy and terms, the privacy contact -----------
 # Days people have to object to a material change before acceptance is deemed (the policy: 30).

@@ -38,6 +38,9 @@ urlpatterns += i18n_patterns(
     path("staff/tags/", include("cll.consent.staff_urls")),
     path("staff/shop/", include("cll.shop.staff_urls")),
     path("staff/newsletter/", include("cll.newsletter.staff_urls")),
+    path("staff/helpdesk/", include("cll.helpdesk.staff_urls")),
+    path("staff/chat/", include("cll.chat.staff_urls")),
+    path("staff/feedback/", include("cll.feedback.staff_urls")),
     # Data rights, requests, consent, policies (public and self-service pages).
     path("account/", include("cll.rights.urls")),
     path("account/", include("cll.erasure.urls")),
@@ -47,6 +50,10 @@ urlpatterns += i18n_patterns(
     path("go/", include("cll.analytics.urls")),
     path("shop/", include("cll.shop.urls")),
     path("newsletter/", include("cll.newsletter.urls")),
+    # The contact page and form, the support portal (tickets).
+    path("", include("cll.helpdesk.urls")),
+    path("chat/", include("cll.chat.urls")),
+    path("feedback/", include("cll.feedback.urls")),
     path("placement-test/", include("cll.placement.urls")),
     prefix_default_language=True,
 )

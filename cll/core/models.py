@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cll.core.encryption import DataKey, EncryptedJSONField, EncryptedTextField
 
-__all__ = ["DataKey", "OutboxEmail", "PublicContentVersion"]
+__all__ = ["DataKey", "OutboxEmail", "PublicContentVersion", "Upload"]
 
 
 class OutboxEmail(models.Model):
@@ -108,3 +108,59 @@ class PublicContentVersion(models.Model):
 
     def __str__(self):
         return f"v{self.version}"
+
+
+class Upload(models.Model):
+    """A file someone sent us (a ticket attachment, a scanned written agreement...).
+
+    Every upload is scanned by ClamAV before it is accepted (``cll.core.uploads``): an infected
+    file is refused and never stored; when the scanner cannot be reached the file is kept
+    *quarantined* (``PENDING``) and never served until a later scan finds it clean (fail
+    closed). The bytes live outside the web root under a random name, sealed with the data key
+    of the person they belong to (``subject``), so erasing that person makes every copy
+    unreadable, backups included. They are only ever served as a download to people the owning
+    app lets in, with ``Content-Disposition: attachment``, ``nosniff`` and a sandboxing CSP.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Quarantined: waiting for the malware scan")
+        CLEAN = "clean", _("Scanned, no malware found")
+        INFECTED = "infected", _("Malware found: blocked")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Public id of the person the file belongs to (the data key that seals it), e.g. the
+    # ticket's own subject for a visitor without an account, else the account's public id.
+    subject = models.UUIDField(_("belongs to"), editable=False)
+    # What the file is for ("helpdesk.attachment", "newsletter.agreement"): the owning app
+    # decides who may download it.
+    purpose = models.CharField(_("purpose"), max_length=60, editable=False)
+    # Random name of the sealed file under CLL_UPLOAD_DIR (never derived from the user's name).
+    storage_name = models.CharField(max_length=64, unique=True, editable=False)
+    # The name the person gave the file, shown back to them (sealed: it may say who they are).
+    filename = EncryptedTextField(_("file name"), editable=False)
+    # Detected from the content, never taken from the browser or the extension.
+    content_type = models.CharField(_("type"), max_length=100, editable=False)
+    size = models.PositiveIntegerField(_("size in bytes"), editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    status = models.CharField(
+        _("scan status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    scanned_at = models.DateTimeField(_("scanned at"), null=True, blank=True)
+    # The signature ClamAV reported (infected files only; their bytes are not kept).
+    signature = models.CharField(_("malware found"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("uploaded file")
+        verbose_name_plural = _("uploaded files")
+        ordering = ["-created_at"]
+        indexes = [
+            # The rescan job (uploads_scan_pending): quarantined files, oldest first.
+            models.Index(fields=["status", "created_at"], name="core_upload_status_idx"),
+            # Export and erasure find a person's files (datamap.subject_filter).
+            models.Index(fields=["subject"], name="core_upload_subject_idx"),
+        ]
+
+    def __str__(self):
+        # No file name here: it is personal data and __str__ ends up in logs.
+        return f"upload {self.public_id} ({self.status})"

@@ -111,3 +111,44 @@ register(
     description="Version counter of public content, for the page cache.",
     fields=same(NOT_PERSONAL, "id", "version", "changed_at"),
 )
+
+
+# Uploaded files (cll/core/uploads.py): the owning app (helpdesk attachments, newsletter written
+# agreements) decides who downloads them; they go with the person they belong to.
+UPLOADS = retention_rule(
+    "uploads",
+    _(
+        "A file you sent us is kept as long as what it is attached to (a ticket, a written "
+        "agreement), then deleted with it."
+    ),
+)
+UPLOAD_KEEPING = (purpose("uploads", _("Keeping the files you send us with what they belong to.")),)
+_upload = FieldRule(
+    Category.CONTENT,
+    UPLOAD_KEEPING,
+    Basis.CONTRACT,
+    UPLOADS,
+    Erasure.DELETE,
+    readers=(Role.SELF, Role.PRIVACY_OFFICER, Role.CUSTOMER_SERVICE),
+    encrypted=True,
+)
+register(
+    "core.Upload",
+    title=_("Files you sent us"),
+    subject="id:subject",
+    description="Uploaded files, scanned for malware before they are accepted and kept sealed "
+    "outside the web root.",
+    fields={
+        **same(NOT_PERSONAL, "id", "public_id", "purpose", "storage_name", "status", "scanned_at"),
+        **same(NOT_PERSONAL, "signature", "content_type", "size", "sha256", "created_at"),
+        "subject": FieldRule(
+            Category.TECHNICAL,
+            UPLOAD_KEEPING,
+            Basis.CONTRACT,
+            UPLOADS,
+            Erasure.DELETE,
+            readers=(Role.SELF, Role.PRIVACY_OFFICER),
+        ),
+        "filename": _upload,
+    },
+)

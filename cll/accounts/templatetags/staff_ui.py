@@ -30,6 +30,10 @@ SECTIONS = (
     ("shop_staff:enrolment_sessions", _("Enrolments")),
     # The newsletter's campaigns (cll/newsletter/staff_urls.py): Marketing.
     ("newsletter_staff:campaign_list", _("Newsletter")),
+    # The helpdesk (cll/helpdesk, cll/chat, cll/feedback): Customer service.
+    ("helpdesk_staff:ticket_list", _("Support tickets")),
+    ("chat_staff:console", _("Live chat")),
+    ("feedback_staff:results", _("Feedback")),
 )
 
 

@@ -1,0 +1,1 @@
+"""Data map of the live chat (see cll/privacy/datamap.py)."""

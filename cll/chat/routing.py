@@ -1,0 +1,3 @@
+"""Websocket routes of the live chat."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""A real ClamAV daemon for tests (being written: the ``clamd`` fixture)."""
