@@ -57,5 +57,10 @@ _SPOOL_DIR = tempfile.mkdtemp(prefix="cll-test-spool-")
 atexit.register(shutil.rmtree, _SPOOL_DIR, ignore_errors=True)
 ACCESS_LOG_SPOOL_DIR = Path(_SPOOL_DIR)
 
+# Uploaded files of this run (cll/core/uploads.py), never var/; removed at exit.
+_UPLOAD_DIR = tempfile.mkdtemp(prefix="cll-test-uploads-")
+atexit.register(shutil.rmtree, _UPLOAD_DIR, ignore_errors=True)
+UPLOAD_DIR = Path(_UPLOAD_DIR)
+
 # A developer's own offline GeoIP files never reach the tests (they build their own).
 GEOIP_COUNTRY_DB = GEOIP_ASN_DB = GEOIP_ATTRIBUTION = ""

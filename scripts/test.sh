@@ -4,15 +4,33 @@
 source "$(dirname "$0")/bootstrap.sh"
 
 # Debian packages the tests use: chromium (browser tests), poppler-utils (pdftotext reads the
-# invoices back).
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftotext ]; then
+# invoices back), clamav-daemon (the upload tests start their own clamd, cll/lib/testing/clamd.py,
+# with a signature file they write: freshclam never runs, no signature is downloaded).
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftotext ] || [ ! -x /usr/sbin/clamd ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    log "Installing Debian chromium and poppler-utils for the browser and invoice tests"
+    log "Installing Debian chromium, poppler-utils and clamav-daemon for the browser, invoice" \
+      "and upload tests"
+    # The packages' own services (clamd, freshclam) must not start: policy-rc.d answers
+    # "forbidden" to the maintainer scripts for the time of the install (when none exists).
+    policy=/usr/sbin/policy-rc.d
+    own_policy=""
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1
+    fi
+    installed=0
+    # chromium with its recommended packages (fonts), as before; clamav-daemon without them.
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
-      poppler-utils) >/dev/null
+      poppler-utils && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends clamav-daemon) >/dev/null || installed=$?
+    if [ -n "$own_policy" ]; then rm -f "$policy"; fi
+    if [ "$installed" != 0 ]; then exit "$installed"; fi
+    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+      systemctl disable --now clamav-freshclam.service clamav-daemon.service \
+        >/dev/null 2>&1 || true
+    fi
   else
-    echo "chromium or poppler-utils is missing and cannot be installed here: browser and" \
-      "invoice tests will fail." >&2
+    echo "chromium, poppler-utils or clamav-daemon is missing and cannot be installed here:" \
+      "browser and invoice tests will fail, upload tests will be skipped." >&2
   fi
 fi
 

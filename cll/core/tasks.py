@@ -13,7 +13,9 @@ from __future__ import annotations
 from crontask import cron
 from django.tasks import task
 
-from cll.core import outbox
+# upload_tasks: the upload store's jobs (rescan of quarantined files, orphan files);
+# crontask loads <app>.tasks only.
+from cll.core import outbox, upload_tasks  # noqa: F401
 
 
 @task

@@ -126,6 +126,17 @@ class Subscription(models.Model):
     agreement_reference = models.CharField(
         _("reference of the written agreement"), max_length=120, blank=True
     )
+    # The scanned written agreement, optional (cll.core.uploads, purpose "newsletter.agreement",
+    # sealed with the subscriber's data key); one document for all the lists it covers. The
+    # evidence stays the date and the reference: if the file goes (erasure), they remain.
+    agreement_document = models.ForeignKey(
+        "core.Upload",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scanned written agreement"),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

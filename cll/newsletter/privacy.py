@@ -164,6 +164,9 @@ register(
             "policy_version",
             "agreement_date",
             "agreement_reference",
+            # A link to the scanned document (a core.Upload of the subscriber: the uploads
+            # entry of the data map covers the file itself, exported and erased with them).
+            "agreement_document",
         ),
         "confirm_network": _rule(Category.TECHNICAL),
         **same(_rule(Category.SECURITY, UNCONFIRMED, readers=()), "token_hash", "token_expires_at"),

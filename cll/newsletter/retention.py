@@ -33,6 +33,7 @@ from cll.newsletter.models import (
     SubscriptionStatus,
     Suppression,
 )
+from cll.newsletter.subscribers import agreement_documents_unused_delete
 from cll.privacy.retention import cutoff, pruner
 
 
@@ -62,6 +63,8 @@ def _delete(rows: QuerySet, *, dry_run: bool) -> int:
         with transaction.atomic():
             rows.model.objects.filter(pk__in=list(rows.values_list("pk", flat=True))).delete()
         _orphans_delete()
+        # The scanned agreement of subscriptions that are gone goes with them.
+        agreement_documents_unused_delete()
     return count
 
 

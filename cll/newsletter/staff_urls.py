@@ -34,5 +34,10 @@ urlpatterns = [
     path("lists/<slug:slug>/", staff_views.list_subscribers, name="list_subscribers"),
     path("lists/<slug:slug>/export/", staff_views.list_export, name="list_export"),
     path("subscribers/written/", staff_views.subscriber_written, name="subscriber_written"),
+    path(
+        "subscribers/agreements/<uuid:public_id>/",
+        staff_views.agreement_document,
+        name="agreement_document",
+    ),
     path("subscribers/import/", staff_views.subscriber_import, name="subscriber_import"),
 ]

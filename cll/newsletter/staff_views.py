@@ -4,7 +4,8 @@ and the Administrator; every view is decorated with ``staff_role_required``.
 - Campaigns: write (per-language versions), preview, test send, schedule or send, cancel,
   progress and figures (services in ``campaigns.py``).
 - Lists and subscribers: counts, subscribers of a list (audited reads), manual subscription on
-  a written agreement, CSV import and export (services in ``subscribers.py``).
+  a written agreement with its optional scanned document and the document's (audited)
+  download, CSV import and export (services in ``subscribers.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cll.core.csvexport import csv_cell, csv_lines
 from cll.core.roles import staff_role_required
+from cll.core.uploads import UploadRejected, scanner_available
 from cll.lib.urls import view_route
 from cll.newsletter import campaigns, subscribers
 from cll.newsletter.campaign_forms import CampaignForm, ScheduleForm, TestSendForm
@@ -301,14 +303,20 @@ def list_subscribers(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "newsletter/staff/list_subscribers.html",
-        {"mailing_list": mailing_list, "form": form, "page": page, "subscriptions": page},
+        {
+            "mailing_list": mailing_list,
+            "form": form,
+            "page": page,
+            "subscriptions": page,
+            "scanner_available": scanner_available(),
+        },
     )
 
 
 @subscribers_required
 @require_http_methods(["GET", "POST"])
 def subscriber_written(request: HttpRequest) -> HttpResponse:
-    form = WrittenAgreementForm(request.POST or None)
+    form = WrittenAgreementForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -319,10 +327,13 @@ def subscriber_written(request: HttpRequest) -> HttpResponse:
                 language=data["language"],
                 agreement_date=data["agreement_date"],
                 agreement_reference=data["agreement_reference"],
+                document=data["agreement_document"],
                 route=view_route(request),
             )
         except subscribers.SubscriptionRefused as refusal:
             form.add_error(None, str(refusal))
+        except UploadRejected as rejection:
+            form.add_error("agreement_document", rejection)
         else:
             if made:
                 messages.success(
@@ -339,7 +350,19 @@ def subscriber_written(request: HttpRequest) -> HttpResponse:
             return redirect("newsletter_staff:list_index")
     status = 400 if request.method == "POST" else 200
     return render(
-        request, "newsletter/staff/subscriber_written.html", {"form": form}, status=status
+        request,
+        "newsletter/staff/subscriber_written.html",
+        {"form": form, "scanner_available": scanner_available()},
+        status=status,
+    )
+
+
+@staff_role_required(*subscribers.AGREEMENT_ROLES)
+@require_GET
+def agreement_document(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The scanned written agreement, as a download (audited; 404 while it is quarantined)."""
+    return subscribers.agreement_document_download(
+        staff=request.user, public_id=public_id, route=view_route(request)
     )
 
 

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from cll.core.uploads import UploadField
 from cll.lib.formfields import BoundedDateField, today
 from cll.newsletter.models import MailingList
 from cll.newsletter.subscribers import IMPORT_MAX_BYTES
@@ -38,6 +39,14 @@ class WrittenAgreementForm(forms.Form):
         label=_("Reference of the written agreement"),
         max_length=120,
         help_text=_("Where the signed document can be found, e.g. “paper form 114”."),
+    )
+    agreement_document = UploadField(
+        label=_("Scanned agreement (optional)"),
+        required=False,
+        help_text=_(
+            "The signed document as a PDF or an image. It is checked for malware and kept, "
+            "encrypted, with the subscription."
+        ),
     )
 
     def clean_agreement_reference(self) -> str:

@@ -15,7 +15,15 @@ Rules:
   a written agreement is refused with a message, an import skips it and counts it (with the
   suppressed ones);
 - an import is validated as a whole before anything is written, then written in one
-  transaction: a bad row imports nothing.
+  transaction: a bad row imports nothing;
+- a written agreement may come with its scanned document (``cll.core.uploads``: checked,
+  scanned for malware, sealed with the subscriber's data key, purpose
+  ``newsletter.agreement``), stored in the subscription's transaction: malware refuses the whole
+  subscription; one document serves every list the agreement covers. Only
+  ``AGREEMENT_ROLES`` download it (Marketing and the Administrator, who record agreements, and
+  the Privacy officer, who answers for the evidence of consent), and every download writes an
+  audit entry in its transaction. Documents no subscription refers to any more (their
+  subscriptions were deleted by retention) are deleted by ``agreement_documents_unused_delete``.
 """
 
 from __future__ import annotations
@@ -32,12 +40,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cll.accounts.selectors import account_for_email
+from cll.core.models import Upload
 from cll.core.roles import Role, acting_role
+from cll.core.uploads import upload_delete, upload_response, upload_store
 from cll.lib.crypto import normalise
 from cll.newsletter import services
 from cll.newsletter.models import (
@@ -53,6 +64,10 @@ from cll.privacy.services import audit_record
 from cll.rights.selectors import processing_allowed
 
 SUBSCRIBER_ROLES = (Role.MARKETING, Role.ADMINISTRATOR)
+# Who may download a scanned written agreement (the evidence of a person's consent).
+AGREEMENT_ROLES = (Role.MARKETING, Role.ADMINISTRATOR, Role.PRIVACY_OFFICER)
+# The purpose of those uploads (cll.core.uploads): this module decides who downloads them.
+AGREEMENT_PURPOSE = "newsletter.agreement"
 SUBSCRIBERS_PER_PAGE = 50
 # What the subscribers page shows of a person (named in its audit entries).
 SUBSCRIBER_LIST_FIELDS = ("email", "language", "status", "source", "confirmed_at")
@@ -143,7 +158,7 @@ def subscription_page_for(
     role = _require(staff)
     subscriptions = (
         Subscription.objects.filter(mailing_list=mailing_list)
-        .select_related("subscriber")
+        .select_related("subscriber", "agreement_document")
         .order_by("-created_at", "-id")
     )
     if email:
@@ -233,11 +248,17 @@ def subscription_record_written(
     language: str,
     agreement_date: dt.date,
     agreement_reference: str,
+    document=None,
     route: str = "",
 ) -> list[Subscription]:
     """Subscribe ``email`` to ``mailing_lists`` on a written agreement: CONFIRMED at once with
     source WRITTEN, the agreement's date and reference (the database refuses a written
     subscription without them) and who recorded it, and one consent entry per list.
+
+    ``document`` (an uploaded file, optional): the scanned agreement, stored with
+    ``upload_store`` as the subscriber's and linked to every subscription made (not stored when
+    none is made). Raises ``UploadRejected`` when it is refused (malware...): nothing is
+    written then either.
 
     Raises ``SubscriptionRefused`` when the address is suppressed for one of the lists (the
     person said no: a paper form does not overrule an unsubscription); nothing is written then.
@@ -278,18 +299,75 @@ def subscription_record_written(
                 agreement_date=agreement_date,
                 agreement_reference=agreement_reference.strip(),
             )
-            if subscription is None:
-                continue
+            if subscription is not None:
+                made.append(subscription)
+        extra = {"agreement_date": agreement_date.isoformat()}
+        if made and document is not None:
+            upload = upload_store(
+                file=document, subject=subscriber.public_id, purpose=AGREEMENT_PURPOSE
+            )
+            Subscription.objects.filter(pk__in=[row.pk for row in made]).update(
+                agreement_document=upload
+            )
+            for subscription in made:
+                subscription.agreement_document = upload
+            extra["agreement_document"] = upload.public_id
+        for subscription in made:
             _consent_record(
                 staff=staff,
                 role=role,
                 subscription=subscription,
                 policy=policy,
-                extra={"agreement_date": agreement_date.isoformat()},
+                extra=extra,
                 route=route,
             )
-            made.append(subscription)
     return made
+
+
+def agreement_document_download(*, staff, public_id, route: str = "") -> HttpResponse:
+    """The scanned written agreement ``public_id`` as a download (``upload_response``: an
+    attachment, never rendered), for ``AGREEMENT_ROLES`` only, with an audit entry
+    (``newsletter.agreement.read``) in the read's transaction.
+
+    ``Http404`` for an upload that is not a written agreement of a subscription (an id of
+    another app's file proves nothing here), and while it is quarantined (not scanned clean).
+    """
+    role = acting_role(staff, *AGREEMENT_ROLES)
+    if not role:
+        raise PermissionDenied
+    upload = (
+        Upload.objects.filter(public_id=public_id, purpose=AGREEMENT_PURPOSE)
+        .filter(Exists(Subscription.objects.filter(agreement_document=OuterRef("pk"))))
+        .first()
+    )
+    if upload is None:
+        raise Http404
+    with transaction.atomic():
+        response = upload_response(upload=upload)
+        audit_record(
+            actor=staff,
+            role=role,
+            subject=upload.subject,
+            action="newsletter.agreement.read",
+            target=upload,
+            fields=("agreement_document",),
+            route=route,
+        )
+    return response
+
+
+def agreement_documents_unused_delete() -> int:
+    """Delete the scanned agreements no subscription refers to any more (retention deleted
+    their subscriptions; an erasure deletes the uploads themselves): a file is kept as long as
+    what it is attached to. Returns how many went."""
+    unused = Upload.objects.filter(purpose=AGREEMENT_PURPOSE).exclude(
+        Exists(Subscription.objects.filter(agreement_document=OuterRef("pk")))
+    )
+    count = 0
+    for upload in unused.only("pk", "storage_name"):
+        upload_delete(upload=upload)
+        count += 1
+    return count
 
 
 # -- Import -----------------------------------------------------------------------------------

@@ -129,7 +129,14 @@ _upload = FieldRule(
     Basis.CONTRACT,
     UPLOADS,
     Erasure.DELETE,
-    readers=(Role.SELF, Role.PRIVACY_OFFICER, Role.CUSTOMER_SERVICE),
+    readers=(
+        Role.SELF,
+        Role.PRIVACY_OFFICER,
+        Role.CUSTOMER_SERVICE,
+        # Newsletter written agreements (scanned documents).
+        Role.MARKETING,
+        Role.ADMINISTRATOR,
+    ),
     encrypted=True,
 )
 register(

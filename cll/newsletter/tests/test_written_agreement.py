@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from cll.core.models import Upload
+from cll.core.uploads import (
+    scanner_status_forget,
+    upload_store,
+    uploads_orphans_remove,
+    uploads_scan_pending,
+)
 from cll.newsletter import subscribers, unsubscribe
 from cll.newsletter.models import (
     MailingList,
@@ -322,3 +332,197 @@ def test_it_pages_the_subscribers(client, mark, news):
 def test_it_answers_404_for_an_unknown_list(client, mark):
     staff_login(client, mark)
     assert client.get(f"{LISTS_URL}nope/").status_code == 404
+
+
+# -- The scanned agreement (issue 14: "an optional scanned document, stored like other uploads")
+
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def scanned(data: bytes = PDF, name: str = "agreement 114.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def document_url(upload: Upload) -> str:
+    return f"/en/staff/newsletter/subscribers/agreements/{upload.public_id}/"
+
+
+@pytest.fixture
+def recorded(mark, news, promo, clamd) -> Upload:
+    """A written agreement for two lists with its scanned document, stored clean."""
+    made = subscribers.subscription_record_written(
+        staff=mark,
+        email="paper.person@example.net",
+        mailing_lists=[news, promo],
+        language="fr",
+        agreement_date=timezone.localdate(),
+        agreement_reference="paper form 114",
+        document=scanned(),
+    )
+    return made[0].agreement_document
+
+
+def test_it_keeps_the_scanned_agreement_with_every_subscription_it_covers(
+    client, mark, news, promo, clamd
+):
+    staff_login(client, mark)
+    response = client.post(WRITTEN_URL, written_data(news, promo, agreement_document=scanned()))
+    assert response.status_code == 302
+    subscriber = subscriber_of("paper.person@example.net")
+    rows = Subscription.objects.filter(subscriber=subscriber)
+    uploads = {row.agreement_document for row in rows}
+    assert len(uploads) == 1
+    upload = uploads.pop()
+    assert upload.status == Upload.Status.CLEAN
+    assert upload.purpose == "newsletter.agreement"
+    assert upload.subject == subscriber.public_id
+    assert upload.filename == "agreement 114.pdf"
+    assert Upload.objects.count() == 1
+    for entry in AuditEntry.objects.filter(action="newsletter.consent"):
+        assert entry.detail["agreement_document"] == str(upload.public_id)
+
+
+def test_it_stores_no_document_when_no_subscription_is_made(mark, news, recorded):
+    again = subscribers.subscription_record_written(
+        staff=mark,
+        email="paper.person@example.net",
+        mailing_lists=[news],
+        language="fr",
+        agreement_date=timezone.localdate(),
+        agreement_reference="paper form 115",
+        document=scanned(),
+    )
+    assert again == []
+    assert list(Upload.objects.all()) == [recorded]
+
+
+def test_it_refuses_an_agreement_with_malware_and_subscribes_no_one(client, mark, news, clamd):
+    staff_login(client, mark)
+    data = written_data(news, agreement_document=scanned(clamd.eicar(), "scan.pdf"))
+    response = client.post(WRITTEN_URL, data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["agreement_document"] == [
+        "This file contains malware and was refused."
+    ]
+    assert not Subscriber.objects.exists()
+    assert not Subscription.objects.exists()
+    assert not Upload.objects.exists()
+    assert not AuditEntry.objects.filter(action="newsletter.consent").exists()
+
+
+def test_it_refuses_a_document_that_is_not_a_document(client, mark, news, clamd):
+    staff_login(client, mark)
+    program = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 120
+    response = client.post(WRITTEN_URL, written_data(news, agreement_document=scanned(program)))
+    assert response.status_code == 400
+    assert "This type of file is not accepted" in response.content.decode()
+    assert not Subscription.objects.exists()
+    assert not Upload.objects.exists()
+
+
+def test_it_asks_for_the_file_in_a_multipart_form(client, mark, clamd):
+    staff_login(client, mark)
+    page = client.get(WRITTEN_URL).content.decode()
+    assert 'enctype="multipart/form-data"' in page
+    assert 'name="agreement_document"' in page
+    assert "The malware scanner is not available" not in page
+
+
+@pytest.mark.parametrize(
+    ("persona", "role"),
+    [("mark", "Marketing"), ("adam", "Administrator"), ("dora", "Privacy officer")],
+)
+def test_it_lets_the_agreements_readers_download_it_audited(
+    client, recorded, persona, role, request
+):
+    reader = request.getfixturevalue(persona)
+    staff_login(client, reader)
+    response = client.get(document_url(recorded))
+    assert response.status_code == 200
+    assert response.content == PDF
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"agreement 114.pdf\"; filename*=UTF-8''agreement%20114.pdf"
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert "no-store" in response["Cache-Control"]
+    entry = AuditEntry.objects.get(action="newsletter.agreement.read")
+    assert entry.actor == reader.public_id
+    assert entry.actor_role == role
+    assert entry.subject == recorded.subject
+    assert entry.fields == ["agreement_document"]
+    assert entry.route == "newsletter_staff:agreement_document"
+
+
+def test_it_sends_anonymous_visitors_to_sign_in_for_the_document(client, recorded):
+    response = client.get(document_url(recorded))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("persona", ["charlie", "bob", "cecile", "bill"])
+def test_it_refuses_the_document_to_anyone_else(client, recorded, persona, request):
+    staff_login(client, request.getfixturevalue(persona))
+    assert client.get(document_url(recorded)).status_code == 403
+    assert not AuditEntry.objects.filter(action="newsletter.agreement.read").exists()
+
+
+def test_it_serves_no_other_file_through_the_agreements_address(client, adam, clamd):
+    other = upload_store(file=scanned(), subject=adam.public_id, purpose="helpdesk.attachment")
+    staff_login(client, adam)
+    assert client.get(document_url(other)).status_code == 404
+    assert (
+        client.get(f"/en/staff/newsletter/subscribers/agreements/{uuid.uuid4()}/").status_code
+        == 404
+    )
+    assert not AuditEntry.objects.filter(action="newsletter.agreement.read").exists()
+
+
+def test_it_keeps_a_document_quarantined_while_the_scanner_is_down(client, mark, news, clamd):
+    clamd.stop()
+    scanner_status_forget()
+    staff_login(client, mark)
+    page = client.get(WRITTEN_URL).content.decode()
+    assert "The malware scanner is not available" in page
+    response = client.post(WRITTEN_URL, written_data(news, agreement_document=scanned()))
+    assert response.status_code == 302
+    upload = Subscription.objects.get().agreement_document
+    assert upload.status == Upload.Status.PENDING
+    assert client.get(document_url(upload)).status_code == 404
+    listing = client.get(f"{LISTS_URL}news/").content.decode()
+    assert "Quarantined: waiting for the malware scan" in listing
+    assert document_url(upload) not in listing
+    assert not AuditEntry.objects.filter(action="newsletter.agreement.read").exists()
+    clamd.start()
+    assert uploads_scan_pending() == 1
+    assert client.get(document_url(upload)).status_code == 200
+
+
+def test_it_links_the_document_from_the_lists_subscribers(client, mark, recorded):
+    staff_login(client, mark)
+    page = client.get(f"{LISTS_URL}news/").content.decode()
+    assert f'href="{document_url(recorded)}"' in page
+
+
+def test_it_deletes_documents_no_subscription_refers_to(
+    recorded, django_capture_on_commit_callbacks
+):
+    assert subscribers.agreement_documents_unused_delete() == 0
+    Subscription.objects.filter(agreement_document=recorded).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert subscribers.agreement_documents_unused_delete() == 1
+    assert not Upload.objects.exists()
+
+
+def test_it_erases_the_document_with_the_person(recorded, settings):
+    from cll.erasure.engine import erase_subject
+
+    with transaction.atomic():
+        erase_subject(subject=recorded.subject)
+    assert not Subscription.objects.exists()
+    assert not Upload.objects.exists()
+    # The sealed file's key is destroyed; the daily clean-up removes the file itself.
+    assert uploads_orphans_remove(grace=dt.timedelta(0)) == 1
+    assert list(Path(settings.UPLOAD_DIR).iterdir()) == []
