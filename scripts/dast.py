@@ -130,7 +130,7 @@ _AUTH_EXCLUDED = ("logout", "accounts:deactivate", "erasure:account_delete", "er
 _PUBLIC = (
     "courses:session_list",
     "content:news_list",
-    "content:contact",
+    "helpdesk:contact",
     "content:accessibility",
     "policies:privacy_policy",
     "policies:terms",

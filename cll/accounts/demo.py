@@ -374,7 +374,7 @@ def _site_paths(language: str) -> list[str]:
             reverse("content:home"),
             reverse("courses:session_list"),
             reverse("content:news_list"),
-            reverse("content:contact"),
+            reverse("helpdesk:contact"),
             reverse("account_signup"),
         ]
         for session in Session.objects.filter(slug__startswith="demo-").order_by("slug")[:12]:

@@ -7,6 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("news/", views.news_list, name="news_list"),
     path("news/<slug:slug>/", views.news_detail, name="news_detail"),
-    path("contact/", views.contact, name="contact"),
     path("accessibility/", views.accessibility, name="accessibility"),
 ]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from email.utils import parseaddr
-
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -53,19 +50,6 @@ def news_detail(request, slug: str):
     except NewsItem.DoesNotExist:
         raise Http404("No such news item.") from None
     return render(request, "content/news_detail.html", {"item": item})
-
-
-@require_safe
-def contact(request):
-    return render(
-        request,
-        "content/pages/contact.html",
-        {
-            "sites": list(course_selectors.site_list_for()),
-            # Replies to the messages we send go to the general mailbox: show that one.
-            "general_email": parseaddr(settings.DEFAULT_FROM_EMAIL)[1],
-        },
-    )
 
 
 @require_safe

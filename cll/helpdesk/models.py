@@ -119,9 +119,12 @@ class Ticket(models.Model):
         related_name="assigned_tickets",
         verbose_name=_("assigned to"),
     )
-    # Hash of the secret of the link e-mailed to a requester without an account (their portal
-    # access to this one ticket); the secret itself is never stored.
+    # The portal link of a requester without an account (their access to this one ticket):
+    # found by the secret's hash; the secret itself is kept only sealed with the person's data
+    # key, so every e-mail about the ticket can carry the same link (a fresh secret per e-mail
+    # would break the links of the earlier ones) while a copy of the database opens nothing.
     access_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    access_token = EncryptedCharField(max_length=64, blank=True, editable=False)
     # Address part of reply-to ("support+<reply_key>@..."): an e-mailed answer lands here.
     reply_key = models.CharField(max_length=32, unique=True, editable=False)
     created_at = models.DateTimeField(_("opened at"), auto_now_add=True)

@@ -79,6 +79,7 @@ register(
         "email_index": _rule(Category.CONTACT, readers=()),
         "subject": _rule(Category.CONTENT, encrypted=True),
         "access_token_hash": _rule(Category.SECURITY, readers=()),
+        "access_token": _rule(Category.SECURITY, encrypted=True, readers=()),
         **same(
             _rule(Category.CONTENT),
             "topic",

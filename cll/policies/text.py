@@ -49,7 +49,7 @@ def _placeholders() -> dict[str, str]:
         "dpa_registration": settings.DPA_REGISTRATION,
         "company_number": settings.COMPANY_NUMBER,
         "privacy_url": reverse("policies:privacy_policy"),
-        "contact_url": reverse("content:contact"),
+        "contact_url": reverse("helpdesk:contact"),
     }
 
 

@@ -1,15 +1,8 @@
 """Forms of the billing cases (validation only): a request for a quote, a report of a
 fraudulent debit.
 
-Both are open to anyone, so both keep robots out without a third-party CAPTCHA (which would
-hand the visitor's IP address to another company):
-
-- a honeypot: a field people never see (the ``hidden`` attribute hides it from screens and
-  screen readers alike) and form-filling robots fill in;
-- a minimum fill time: the page carries the time it was shown, signed (``SECRET_KEY``), and a
-  form sent back sooner than ``MIN_FILL_SECONDS`` — or with a time that was tampered with or
-  is older than ``MAX_FORM_AGE`` — is refused with a message, then shown again with a fresh
-  time, so a person who was merely quick sends it on the second try.
+Both are open to anyone, so both keep robots out without a third-party CAPTCHA: the
+honeypot and minimum fill time of ``cll.core.antispam.HumanCheckForm``.
 
 The flood limits per client IP and per address are the service's (``cases.case_rate_allows``).
 """
@@ -18,92 +11,23 @@ from __future__ import annotations
 
 import datetime
 import re
-import time
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from django import forms
-from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from cll.core.antispam import HumanCheckForm
 from cll.core.widgets import Select
 from cll.courses.models import Session
 from cll.lib.formfields import BoundedDateField, today
 from cll.shop.models import QuoteKind
 
-MIN_FILL_SECONDS = 3
-MAX_FORM_AGE = 24 * 3600
 # Far above any debit of ours: refuses typing slips (an amount in cents, a card number).
 MAX_AMOUNT_CENTS = 100_000_00
 # How far back a debit may be reported: banks accept disputes of unauthorised card payments
 # for 13 months; older ones are still worth telling us about.
 DEBIT_MAX_AGE_DAYS = 2 * 366
-
-_STAMP_SALT = "cll.shop.case_forms.started"
-
-
-def started_stamp(*, at: float | None = None) -> str:
-    """The signed time a form was shown (seconds since the epoch; now by default)."""
-    return signing.Signer(salt=_STAMP_SALT).sign(str(int(at if at is not None else time.time())))
-
-
-class HumanCheckForm(forms.Form):
-    """The honeypot and the minimum fill time (see the module's docstring)."""
-
-    # Robots fill in a field called "website"; people never see it (rendered inside a
-    # ``hidden`` element by the template, with no tab stop).
-    website = forms.CharField(
-        required=False,
-        label=_("Leave this field empty"),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
-    # Checked in clean(): a missing or altered value gets the form's message, not a field's.
-    started = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["started"].initial = started_stamp()
-
-    def visible_fields(self):
-        # The honeypot is rendered apart, inside its hidden wrapper.
-        return [field for field in super().visible_fields() if field.name != "website"]
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("website"):
-            raise forms.ValidationError(
-                _("Your message could not be sent. Please try again."), code="honeypot"
-            )
-        try:
-            shown = int(signing.Signer(salt=_STAMP_SALT).unsign(cleaned.get("started") or ""))
-        except (signing.BadSignature, ValueError):
-            raise forms.ValidationError(
-                _("Your message could not be sent. Please try again."), code="stamp"
-            ) from None
-        age = time.time() - shown
-        if age > MAX_FORM_AGE or age < 0:
-            raise forms.ValidationError(
-                _(
-                    "This page was open for a long time. Please check your message and send it "
-                    "again."
-                ),
-                code="stale",
-            )
-        if age < MIN_FILL_SECONDS:
-            raise forms.ValidationError(
-                _("That was very quick. Please check your message, then send it again."),
-                code="too_fast",
-            )
-        return cleaned
-
-    def full_clean(self):
-        super().full_clean()
-        if self.is_bound and self._errors:
-            # Shown again for another try: with a fresh time, and without the honeypot's text.
-            data = self.data.copy()
-            data[self.add_prefix("started")] = started_stamp()
-            data[self.add_prefix("website")] = ""
-            self.data = data
 
 
 class _ContactFields(forms.Form):

@@ -35,9 +35,8 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from cll.core.encryption import blind_index
+from cll.core.antispam import submission_rate_allows
 from cll.core.outbox import email_queue_template
-from cll.core.ratelimit import window_hit
 from cll.core.roles import Role, acting_role, staff_roles_of
 from cll.courses.models import Session
 from cll.privacy.datamap import RETENTION
@@ -80,12 +79,16 @@ def retention_text() -> str:
 
 def case_rate_allows(*, kind: str, ip: str, email: str) -> bool:
     """Count one submission of form ``kind`` ("quote" or "fraud") from ``ip`` for ``email``;
-    False when either is over its limit. Keys hold the IP and the address's blind index,
-    never the address."""
-    if not window_hit(f"shop:{kind}:ip:{ip}", limit=RATE_PER_IP_HOUR, seconds=3600):
-        return False
-    index = blind_index(_normalise(email), purpose=_EMAIL_PURPOSE[kind])
-    return window_hit(f"shop:{kind}:addr:{index}", limit=RATE_PER_ADDRESS_DAY, seconds=86400)
+    False when either is over its limit (``cll.core.antispam``: keys hold the IP and the
+    address's blind index, never the address)."""
+    return submission_rate_allows(
+        scope=f"shop:{kind}",
+        ip=ip,
+        email=email,
+        email_purpose=_EMAIL_PURPOSE[kind],
+        per_ip_hour=RATE_PER_IP_HOUR,
+        per_address_day=RATE_PER_ADDRESS_DAY,
+    )
 
 
 # -- E-mails --------------------------------------------------------------------------------------

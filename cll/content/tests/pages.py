@@ -61,7 +61,7 @@ PUBLIC_PAGES = [
     "content:news_list",
     "policies:privacy_policy",
     "consent:cookie_settings",
-    "content:contact",
+    "helpdesk:contact",
     "policies:terms",
     "content:accessibility",
     "courses:session_list",

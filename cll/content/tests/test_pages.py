@@ -28,7 +28,7 @@ def url(name: str, language: str) -> str:
             "consent:cookie_settings",
             ("Paramètres des cookies", "Cookie settings", "Cookie-instellingen"),
         ),
-        ("content:contact", ("Contact", "Contact", "Contact")),
+        ("helpdesk:contact", ("Contact", "Contact", "Contact")),
         (
             "policies:terms",
             ("Conditions générales", "Terms and conditions", "Algemene voorwaarden"),
@@ -69,7 +69,7 @@ def test_every_footer_link_resolves(client, language):
         for name in (
             "policies:privacy_policy",
             "consent:cookie_settings",
-            "content:contact",
+            "helpdesk:contact",
             "policies:terms",
             "content:accessibility",
         )

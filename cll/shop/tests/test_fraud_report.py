@@ -12,10 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from cll.core.antispam import started_stamp
 from cll.core.models import OutboxEmail
 from cll.privacy.models import AuditEntry
 from cll.shop import cases
-from cll.shop.case_forms import EuroAmountField, contains_card_number, started_stamp
+from cll.shop.case_forms import EuroAmountField, contains_card_number
 from cll.shop.models import FraudReport
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def test_it_shows_the_form_and_the_bank_advice_to_anyone(client):
 
 
 def test_the_contact_page_links_to_it(client):
-    assert f'href="{FORM}"' in client.get(reverse("content:contact")).content.decode()
+    assert f'href="{FORM}"' in client.get(reverse("helpdesk:contact")).content.decode()
 
 
 def test_it_opens_a_case_and_answers_with_what_to_do(client, bill):

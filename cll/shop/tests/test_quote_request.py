@@ -12,12 +12,12 @@ from django.test import Client
 from django.urls import reverse
 
 from cll.accounts.models import LearnerProfile
+from cll.core.antispam import started_stamp
 from cll.core.models import OutboxEmail
 from cll.courses.models import Format
 from cll.courses.tests.factories import make_session
 from cll.privacy.models import AuditEntry
 from cll.shop import cases
-from cll.shop.case_forms import started_stamp
 from cll.shop.models import QuoteKind, QuoteRequest
 
 pytestmark = pytest.mark.django_db

@@ -34,7 +34,7 @@ def test_it_shows_the_seats_left_and_the_add_to_cart_button(client, charlie):
     assert f'action="{reverse("shop:cart_add")}"' in html
     assert f'value="{session.slug}"' in html
     # The contact link stays.
-    assert reverse("content:contact") in html
+    assert reverse("helpdesk:contact") in html
 
 
 @pytest.mark.parametrize(

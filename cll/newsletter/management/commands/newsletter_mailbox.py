@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import mailbox
 from collections import Counter
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cll.core.mailbox import NotAMailbox, mailbox_arguments, mailbox_drain
 from cll.newsletter import bounces
 
 PROCESSED = "processed"
@@ -26,32 +26,23 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        source = parser.add_mutually_exclusive_group(required=True)
-        source.add_argument("--maildir", type=Path, help="A Maildir (Maildir++ folders).")
-        source.add_argument("--mbox", type=Path, help="An mbox file.")
+        mailbox_arguments(parser)
 
     def handle(self, *, maildir: Path | None, mbox: Path | None, **options):
         counts: Counter[str] = Counter()
-        if maildir is not None:
-            if not (maildir / "cur").is_dir() or not (maildir / "new").is_dir():
-                raise CommandError(f"{maildir} is not a Maildir.")
-            inbox = mailbox.Maildir(maildir, factory=None, create=False)
-            processed = inbox.add_folder(PROCESSED)
-            self._run(inbox, processed, counts)
-        else:
-            if not mbox.is_file():
-                raise CommandError(f"{mbox} is not a file.")
-            inbox = mailbox.mbox(mbox, create=False)
-            processed = mailbox.mbox(mbox.with_name(f"{mbox.name}.{PROCESSED}"), create=True)
-            inbox.lock()
-            processed.lock()
-            try:
-                self._run(inbox, processed, counts)
-            finally:
-                processed.unlock()
-                processed.close()
-                inbox.unlock()
-                inbox.close()
+
+        def apply(raw: bytes) -> tuple[str, str | None]:
+            result = bounces.mail_message_apply(raw=raw)
+            if not result.recognised:
+                # Left in the inbox for a person to read.
+                return "unrecognised", None
+            counts.update(result.outcomes)
+            return "recognised", PROCESSED
+
+        try:
+            counts.update(mailbox_drain(handle=apply, maildir=maildir, mbox=mbox))
+        except NotAMailbox as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(
             "suppressed={suppressed} unsubscribed={unsubscribed} soft={soft} ignored={ignored} "
             "unrecognised={unrecognised}".format(
@@ -67,18 +58,3 @@ class Command(BaseCommand):
                 }
             )
         )
-
-    def _run(self, inbox: mailbox.Mailbox, processed: mailbox.Mailbox, counts: Counter) -> None:
-        for key in list(inbox.keys()):
-            raw = inbox.get_bytes(key)
-            result = bounces.mail_message_apply(raw=raw)
-            if not result.recognised:
-                counts["unrecognised"] += 1
-                continue
-            counts.update(result.outcomes)
-            # Copied before it is removed: a crash in between leaves it in both, and the next
-            # run applies it again, which changes nothing.
-            processed.add(inbox.get_message(key))
-            processed.flush()
-            inbox.remove(key)
-            inbox.flush()
