@@ -17,6 +17,7 @@ from cll.core.uploads import MultipleUploadField
 from cll.core.widgets import Select
 from cll.courses.models import Session
 from cll.helpdesk.models import Topic
+from cll.lib.formfields import hidden_field_error_on_top
 
 # Not a ticket topic: the contact form sends privacy questions to the privacy request form,
 # which runs the legal deadline and checks who is asking.
@@ -99,14 +100,7 @@ class ContactForm(HumanCheckForm):
 
     def clean(self):
         cleaned = super().clean()
-        if "session" in self.errors:
-            # A hidden field's error shows next to no field: say it on top, and drop the
-            # session for the next try.
-            for message in self.errors.pop("session"):
-                self.add_error(None, message)
-            data = self.data.copy()
-            data[self.add_prefix("session")] = ""
-            self.data = data
+        hidden_field_error_on_top(self, "session")
         return cleaned
 
 

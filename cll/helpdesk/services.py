@@ -131,7 +131,9 @@ def ticket_portal_url(*, ticket: Ticket) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _attachments_store(message: TicketMessage, files: Sequence[UploadedFile]) -> int:
+def attachments_store(*, message: TicketMessage, files: Sequence[UploadedFile]) -> int:
+    """Attach ``files`` to ``message`` (the person's or staff's), sealed with the ticket's person;
+    returns how many. Call it in the transaction that saves the message."""
     # upload_store scans each file; an infected one raises UploadRejected (a ValidationError),
     # which rolls back the caller's transaction: the message is not kept without its files.
     for file in files:
@@ -156,7 +158,7 @@ def _requester_message(
         channel=channel,
         email_message_id=email_message_id,
     )
-    return message, _attachments_store(message, files)
+    return message, attachments_store(message=message, files=files)
 
 
 def _audit(ticket: Ticket, verb: str, **detail) -> None:

@@ -32,17 +32,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cll.accounts.models import User
-from cll.core.uploads import upload_store
 from cll.helpdesk.models import (
     CannedReply,
     Channel,
     Priority,
     Status,
     Ticket,
-    TicketAttachment,
     TicketMessage,
 )
-from cll.helpdesk.services import ATTACHMENT_PURPOSE, requester_notify_staff_reply, ticket_open
+from cll.helpdesk.services import attachments_store, requester_notify_staff_reply, ticket_open
 from cll.helpdesk.sla import ticket_sla_start
 from cll.helpdesk.staff_selectors import helpdesk_colleagues, require_helpdesk_role
 from cll.privacy.services import audit_record
@@ -111,11 +109,8 @@ def _message_add(
         is_internal=internal,
         channel=Channel.STAFF,
     )
-    # Staff files are sealed with the person's key like theirs; an infected one raises
-    # UploadRejected and rolls the answer back.
-    for file in files:
-        upload = upload_store(file=file, subject=row.person, purpose=ATTACHMENT_PURPOSE)
-        TicketAttachment.objects.create(message=message, upload=upload, person=row.person)
+    # Staff files are sealed with the person's key like theirs.
+    attachments_store(message=message, files=files)
     return message
 
 

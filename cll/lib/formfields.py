@@ -148,3 +148,16 @@ class BoundedDateTimeField(_Bounded, forms.DateTimeField):
         # The time on 24 hours, as the input takes it (English DATETIME_FORMAT ends in "p.m.").
         local = timezone.localtime(bound)
         return f"{formats.date_format(local, 'DATE_FORMAT')} {formats.time_format(local, 'H:i')}"
+
+
+def hidden_field_error_on_top(form: forms.Form, name: str) -> None:
+    """Move the errors of the hidden field ``name`` to the top of ``form`` (next to no field,
+    nobody would see them) and clear its value, so the form shown again can be sent without it
+    (e.g. a session named in a link that has since closed)."""
+    if name not in form.errors:
+        return
+    for message in form.errors.pop(name):
+        form.add_error(None, message)
+    data = form.data.copy()
+    data[form.add_prefix(name)] = ""
+    form.data = data

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from cll.core.antispam import HumanCheckForm
 from cll.core.widgets import Select
 from cll.courses.models import Session
-from cll.lib.formfields import BoundedDateField, today
+from cll.lib.formfields import BoundedDateField, hidden_field_error_on_top, today
 from cll.shop.models import QuoteKind
 
 # Far above any debit of ours: refuses typing slips (an amount in cents, a card number).
@@ -105,14 +105,7 @@ class QuoteRequestForm(_ContactFields, HumanCheckForm):
 
     def clean(self):
         cleaned = super().clean()
-        if "session" in self.errors:
-            # A hidden field's error would not show next to any field: say it on top, and
-            # drop the session for the next try.
-            for message in self.errors.pop("session"):
-                self.add_error(None, message)
-            data = self.data.copy()
-            data[self.add_prefix("session")] = ""
-            self.data = data
+        hidden_field_error_on_top(self, "session")
         return cleaned
 
 

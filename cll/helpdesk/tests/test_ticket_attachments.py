@@ -179,7 +179,7 @@ def test_a_notes_file_is_not_the_persons_to_download(client, alice, cecile, clam
         is_internal=True,
         channel=Channel.STAFF,
     )
-    services._attachments_store(note, [text_file("internal.txt")])
+    services.attachments_store(message=note, files=[text_file("internal.txt")])
     upload = note.attachments.get().upload
     client.force_login(alice)
     assert client.get(download_url(ticket, upload)).status_code == 404
