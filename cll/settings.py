@@ -739,6 +739,8 @@ CHAT_TRANSCRIPT_DAYS = env.integer("CLL_CHAT_TRANSCRIPT_DAYS", 90, minimum=1)
 # A staff member counts as available while their console is open and has said so within this
 # many seconds (heartbeat).
 CHAT_AVAILABILITY_SECONDS = env.integer("CLL_CHAT_AVAILABILITY_SECONDS", 60, minimum=10)
+# A chat nobody wrote in for this many minutes is ended (its transcript sent, if asked for).
+CHAT_IDLE_MINUTES = env.integer("CLL_CHAT_IDLE_MINUTES", 30, minimum=5)
 # Flood control: messages per conversation per 10 seconds, and characters per message.
 CHAT_MESSAGES_PER_10_SECONDS = env.integer("CLL_CHAT_MESSAGES_PER_10_SECONDS", 10, minimum=1)
 CHAT_MAX_MESSAGE_CHARS = env.integer("CLL_CHAT_MAX_MESSAGE_CHARS", 2000, minimum=100)

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cll.chat import staff_views
 
 app_name = "chat_staff"
-urlpatterns: list = []
+urlpatterns = [
+    path("", staff_views.console, name="console"),
+]
