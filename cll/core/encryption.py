@@ -568,6 +568,10 @@ def _refused(name: str) -> type:
     return Refused
 
 
+# Instance attribute holding, between the two pre_save calls of an insert, each field's token.
+_PENDING_SEALS = "_cll_pending_seals"
+
+
 class EncryptedFieldMixin:
     """Plaintext in memory, an ``e1.`` token in a text column.
 
@@ -599,6 +603,19 @@ class EncryptedFieldMixin:
         if value is None or (value == "" and self.empty_strings_allowed):
             return value
         subject = subject_resolver(model_instance) or SYSTEM_SUBJECT
+        if add:
+            # An insert asks twice (Model._save_table looks for expressions, then the SQL
+            # compiler takes the value): the second call gets the token of the first, taken
+            # off the instance, so each value is sealed once per save, and afresh at the next.
+            pending = model_instance.__dict__.setdefault(_PENDING_SEALS, {})
+            sealed = pending.pop(self.attname, None)
+            if sealed is not None and sealed[0] is value and sealed[1] == subject:
+                if not pending:
+                    del model_instance.__dict__[_PENDING_SEALS]
+                return sealed[2]
+            token = _Sealed(encrypt(self.to_text(value), subject=subject))
+            pending[self.attname] = (value, subject, token)
+            return token
         return _Sealed(encrypt(self.to_text(value), subject=subject))
 
     def get_prep_value(self, value):

@@ -108,6 +108,33 @@ def test_it_keeps_plaintext_on_the_instance_and_never_double_encrypts(secret):
     assert Secretive.objects.get(pk=secret.pk).name == "Alice Martin"
 
 
+def test_it_seals_each_value_once_per_insert_and_afresh_at_the_next(alice, monkeypatch):
+    # Django asks an insert's values twice (Model._save_table, then the SQL compiler): the
+    # value is sealed once; a later insert of another row, and every save, seal again.
+    from cll.core import encryption
+
+    sealed = []
+    real = encryption.encrypt
+
+    def counting(value, *, subject):
+        sealed.append(value)
+        return real(value, subject=subject)
+
+    monkeypatch.setattr(encryption, "encrypt", counting)
+    row = Secretive.objects.create(owner=alice, name="Alice Martin", note="n", email="a@x.org")
+    assert sorted(sealed) == ["Alice Martin", "a@x.org", "n"]
+    first = _stored(row, "name")["name"]
+
+    sealed.clear()
+    row.pk = None
+    row._state.adding = True
+    row.save()
+    assert sorted(sealed) == ["Alice Martin", "a@x.org", "n"]
+    # The copy got a token of its own, not the first row's.
+    assert _stored(row, "name")["name"] != first
+    assert decrypt(_stored(row, "name")["name"]) == "Alice Martin"
+
+
 def test_it_saves_a_changed_value(secret):
     secret.name = "Alice Dubois"
     secret.save(update_fields=["name"])
