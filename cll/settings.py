@@ -236,10 +236,20 @@ if REDIS_URL:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # The pub/sub layer: one subscription per worker instead of a Redis round trip per message
+    # popped (the list-based layer fell behind at a few hundred chat messages per second and
+    # dropped them as ChannelFull, bench/chat.py). It delivers at most once, which the chat
+    # allows: a message is saved before it is broadcast, and a reconnecting client asks for
+    # what it missed. A socket timeout above the layer's 5-second blocking read (at redis-py's
+    # 5 s a quiet worker's receive loop died and closed its sockets), and a pool larger than
+    # redis-py's 100, which raises instead of waiting.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "cll:channels"},
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10, "max_connections": 2000}],
+                "prefix": "cll:channels",
+            },
         }
     }
 else:
