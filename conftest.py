@@ -329,10 +329,11 @@ def staff_login(client, user) -> None:
 
 def status_text(page: str) -> str:
     """The text of a page's status region (the confirmations of Django's messages, shown in a
-    ``role="status"`` box by templates/base.html), or "" when the page has none."""
+    ``role="status"`` box by templates/base.html), or "" when the page has none. (Other live
+    regions, such as the chat widget's, are not that box.)"""
     import html
 
-    start = page.find('role="status"')
+    start = page.find('class="messages" role="status"')
     if start == -1:
         return ""
     return html.unescape(page[start : page.index("</div>", start)])

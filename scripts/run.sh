@@ -28,5 +28,6 @@ MSG
 "$PY" manage.py load_demo_accounts
 "$PY" manage.py load_demo_requests -v0
 "$PY" manage.py load_demo_shop -v0
+"$PY" manage.py load_demo_helpdesk && "$PY" manage.py load_demo_feedback -v0
 echo
 exec "$PY" manage.py serve --host "$HOST" --port "$PORT"

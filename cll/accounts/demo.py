@@ -80,6 +80,7 @@ def demo_accounts() -> list[DemoAccount]:
         DemoAccount("nora@demo.cll.be", "teacher", (Role.TEACHER,)),
         DemoAccount("dora@demo.cll.be", "privacy officer", (Role.PRIVACY_OFFICER,)),
         DemoAccount("mark@demo.cll.be", "marketing", (Role.MARKETING,)),
+        DemoAccount("cecile@demo.cll.be", "customer service", (Role.CUSTOMER_SERVICE,)),
         DemoAccount(
             "gina@demo.cll.be",
             "guardian",

@@ -74,7 +74,9 @@ register(
     description="Live chats between a visitor (signed in or not) and Customer service: who "
     "answered, when, the optional address for the transcript and the ticket it became.",
     fields={
-        **same(NOT_PERSONAL, "id", "public_id"),
+        # Which staff member answered: about staff, not the person (never named in their
+        # export, as in the ledger).
+        **same(NOT_PERSONAL, "id", "public_id", "assigned_to"),
         **same(_rule(Category.IDENTITY), "person", "account", "language"),
         "name": _rule(Category.IDENTITY, encrypted=True),
         # The transcript is handed to the relay that carries it.
@@ -83,7 +85,6 @@ register(
         **same(
             _rule(Category.CONTENT),
             "status",
-            "assigned_to",
             "started_at",
             "ended_at",
             "ticket",
@@ -97,8 +98,9 @@ register(
     subject="id:person",
     description="The messages of a live chat: the visitor's, staff answers and automatic notes.",
     fields={
-        **same(NOT_PERSONAL, "id", "conversation", "client_id"),
-        **same(_rule(Category.CONTENT), "person", "author_kind", "author", "created_at"),
+        # author: the staff member who wrote it (see "assigned_to" above).
+        **same(NOT_PERSONAL, "id", "conversation", "client_id", "author"),
+        **same(_rule(Category.CONTENT), "person", "author_kind", "created_at"),
         "text": _rule(Category.CONTENT, encrypted=True, recipients=(SMTP_RELAY,)),
     },
 )

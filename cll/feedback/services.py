@@ -115,12 +115,26 @@ def rating_link(token: str, *, language: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def invitation_language(*, session: Session, learner: User, recipient: User) -> str:
+    """The language to invite in: the one the recipient ordered the seat in (the shop writes
+    its e-mails in it too; accounts record no language of their own), else the person's."""
+    ordered = (
+        Enrolment.objects.filter(
+            session=session, learner=learner, order_line__order__buyer=recipient
+        )
+        .exclude(order_line__order__language="")
+        .values_list("order_line__order__language", flat=True)
+        .first()
+    )
+    return ordered or person_language(recipient)
+
+
 def invitation_create(
     *, session: Session, learner: User, recipient: User, now: dt.datetime | None = None
 ) -> Invitation | None:
     """Write one invitation and queue its e-mail, in one transaction; None when the learner
     was already invited (by an earlier or a concurrent run: the unique constraint decides)."""
-    language = person_language(recipient)
+    language = invitation_language(session=session, learner=learner, recipient=recipient)
     link = link_token_new(lifetime=dt.timedelta(days=settings.FEEDBACK_LINK_DAYS))
     try:
         with transaction.atomic():

@@ -73,6 +73,9 @@ register(
     "e-mail or the live chat, with their handling (status, priority, who answers, deadlines).",
     fields={
         **same(NOT_PERSONAL, "id", "public_id", "reference", "reply_key"),
+        # Which staff member handles it: about staff, not the person (their export names the
+        # role that answered, never who; the ledger does the same).
+        **same(NOT_PERSONAL, "assignee"),
         **same(_rule(Category.IDENTITY), "person", "account", "language"),
         "name": _rule(Category.IDENTITY, encrypted=True),
         "email": _rule(Category.CONTACT, encrypted=True),
@@ -87,7 +90,6 @@ register(
             "status",
             "priority",
             "channel",
-            "assignee",
             "created_at",
             "updated_at",
             "first_response_due",
@@ -105,8 +107,9 @@ register(
     description="The messages of a support request: the person's, staff answers and staff's "
     "internal notes.",
     fields={
-        **same(NOT_PERSONAL, "id", "public_id", "ticket", "email_message_id"),
-        **same(_rule(Category.CONTENT), "person", "author_kind", "author", "channel", "created_at"),
+        # author: the staff member who wrote it (see "assignee" above); author_kind says staff.
+        **same(NOT_PERSONAL, "id", "public_id", "ticket", "email_message_id", "author"),
+        **same(_rule(Category.CONTENT), "person", "author_kind", "channel", "created_at"),
         "body": _rule(Category.CONTENT, encrypted=True),
         "is_internal": _rule(Category.CONTENT, readers=_STAFF),
     },

@@ -70,6 +70,7 @@ from typing import Any, BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.template.loader import render_to_string
@@ -121,7 +122,18 @@ def withheld_reason(entry: ModelMap, name: str) -> str | None:
             "Shown as who acted: you, the system, or staff with their role. The identity of "
             "individual staff members is not disclosed."
         )
+    if not rule.personal and _points_at_an_account(entry, name):
+        # Not the person's data but a colleague's: who answered a ticket or a chat, who
+        # recorded a subscription. Rows about the person point at them with personal fields.
+        return _(
+            "A member of our staff: the identity of individual staff members is not disclosed."
+        )
     return None
+
+
+def _points_at_an_account(entry: ModelMap, name: str) -> bool:
+    field = entry.model._meta.get_field(name)
+    return field.is_relation and field.related_model is get_user_model()
 
 
 # -- Sealing the file --------------------------------------------------------------------------

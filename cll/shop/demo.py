@@ -23,7 +23,9 @@ sessions of ``load_demo`` and the personas of ``load_demo_accounts``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -276,7 +278,21 @@ def _sandbox_settle(order: Order, outcome: str) -> Payment:
     return payment
 
 
-def _order(
+@contextlib.contextmanager
+def quiet_payments_log(*, quiet: bool):
+    """The sandbox's webhooks log one line each: news on a live site, noise in run.sh's banner.
+    Quietened to warnings while a demo loads (shown with -v 2)."""
+    payments_log = logging.getLogger("cll.shop.payments")
+    level = payments_log.level
+    if quiet:
+        payments_log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        payments_log.setLevel(level)
+
+
+def demo_order(
     *,
     buyer: User,
     seats: Iterable[tuple[Session, User]],
@@ -346,7 +362,9 @@ def demo_orders_load(
     ]
     orders = []
     for buyer, seats, outcome, on_paid in plan:
-        order = _order(buyer=buyer, seats=seats, outcome=outcome, report=report, on_paid=on_paid)
+        order = demo_order(
+            buyer=buyer, seats=seats, outcome=outcome, report=report, on_paid=on_paid
+        )
         if order is not None:
             orders.append(order)
     return orders

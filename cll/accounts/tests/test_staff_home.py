@@ -34,6 +34,9 @@ EXPECTED = {
         "Reports of a fraudulent debit",
         "Enrolments",
         "Newsletter",
+        "Support tickets",
+        "Live chat",
+        "Feedback",
     ],
     Role.PRIVACY_OFFICER: [
         "Learners",
@@ -49,9 +52,10 @@ EXPECTED = {
         "Requests for a quote",
         "Reports of a fraudulent debit",
     ],
-    Role.CUSTOMER_SERVICE: ["Learners", "Enrolments"],
-    Role.TEACHER: ["Learners", "My classes"],
-    Role.MARKETING: ["Analytics", "Tags and tracking", "Newsletter"],
+    Role.CUSTOMER_SERVICE: ["Learners", "Enrolments", "Support tickets", "Live chat", "Feedback"],
+    # Feedback: a teacher sees their own sessions' results, Marketing the figures only.
+    Role.TEACHER: ["Learners", "My classes", "Feedback"],
+    Role.MARKETING: ["Analytics", "Tags and tracking", "Newsletter", "Feedback"],
     Role.MODERATOR: [],
 }
 SECTION_LINK = re.compile(
@@ -190,4 +194,11 @@ def test_a_role_added_later_shows_its_sections(client, bob):
     bob.groups.add(Group.objects.get(name=Role.MARKETING))
     staff_login(client, bob)
     labels = [label for _url, label in _home_sections(client.get(HOME).content.decode())]
-    assert labels == ["Learners", "Analytics", "Tags and tracking", "My classes", "Newsletter"]
+    assert labels == [
+        "Learners",
+        "Analytics",
+        "Tags and tracking",
+        "My classes",
+        "Newsletter",
+        "Feedback",
+    ]

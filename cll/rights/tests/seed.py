@@ -419,6 +419,103 @@ def newsletter(person, others) -> None:
     )
 
 
+def helpdesk(person, others) -> None:
+    # A ticket of the person with a message, an internal note, a file (quarantined: no scanner in
+    # the tests) and their attachment link.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cll.core.uploads import upload_store
+
+    ticket = _model("helpdesk.Ticket").objects.create(
+        reference="CLL-SEED0001",
+        person=person.public_id,
+        account=person,
+        name=f"Alice {HOSTILE}",
+        email=person.email,
+        language="fr",
+        topic="courses",
+        subject=f"Question {HOSTILE}",
+        status="open",
+        channel="form",
+        access_token_hash="",
+        reply_key="seed" + uuid.uuid4().hex[:20],
+        first_response_due=_now(),
+        resolution_due=_now(),
+    )
+    message = _model("helpdesk.TicketMessage").objects.create(
+        ticket=ticket,
+        person=person.public_id,
+        author_kind="requester",
+        body=f"My question {HOSTILE}",
+        channel="form",
+    )
+    _model("helpdesk.TicketMessage").objects.create(
+        ticket=ticket,
+        person=person.public_id,
+        author_kind="staff",
+        author=others["officer"],
+        body=f"Note {HOSTILE}",
+        is_internal=True,
+        channel="staff",
+    )
+    upload = upload_store(
+        file=SimpleUploadedFile("notes.txt", b"My notes", content_type="text/plain"),
+        subject=person.public_id,
+        purpose="helpdesk.attachment",
+    )
+    _model("helpdesk.TicketAttachment").objects.create(
+        message=message, upload=upload, person=person.public_id
+    )
+
+
+def chat(person, others) -> None:
+    # A chat of the person (signed in when it started), a message, and a staff availability
+    # row (the person as if they were staff: the model is covered like any other).
+    conversation = _model("chat.Conversation").objects.create(
+        person=person.public_id,
+        account=person,
+        token_hash="0" * 64,
+        name=f"Alice {HOSTILE}",
+        email=person.email,
+        language="fr",
+        status="ended",
+        ended_at=_now(),
+    )
+    _model("chat.Message").objects.create(
+        conversation=conversation,
+        person=person.public_id,
+        author_kind="visitor",
+        client_id="seed-1",
+        text=f"Hello {HOSTILE}",
+    )
+    _model("chat.StaffAvailability").objects.create(user=person, until=_now())
+
+
+def feedback(person, others) -> None:
+    # An invitation to rate a session (the shop's seeded one), the rating, and feedback on a
+    # service.
+    session = _model("courses.Session").objects.order_by("pk").first()
+    invitation = _model("feedback.Invitation").objects.create(
+        session=session,
+        learner=person,
+        recipient=person,
+        language="fr",
+        token_hash="1" * 64,
+        expires_at=_now() + dt.timedelta(days=30),
+    )
+    _model("feedback.SessionRating").objects.create(
+        invitation=invitation,
+        session=session,
+        learner=person,
+        rating=4,
+        comment=f"Good {HOSTILE}",
+        may_quote=True,
+    )
+    _model("feedback.ServiceFeedback").objects.create(
+        account=person, topic="website", rating=5, comment=f"Nice site {HOSTILE}"
+    )
+
+
 # Label -> the seeder that makes its rows (several labels may share one seeder).
 SEEDERS: dict[str, Callable] = {
     "accounts.User": accounts,
@@ -468,6 +565,16 @@ SEEDERS: dict[str, Callable] = {
     "newsletter.Subscriber": newsletter,
     "newsletter.Subscription": newsletter,
     "newsletter.Delivery": newsletter,
+    "helpdesk.Ticket": helpdesk,
+    "helpdesk.TicketMessage": helpdesk,
+    "helpdesk.TicketAttachment": helpdesk,
+    "core.Upload": helpdesk,
+    "chat.Conversation": chat,
+    "chat.Message": chat,
+    "chat.StaffAvailability": chat,
+    "feedback.Invitation": feedback,
+    "feedback.SessionRating": feedback,
+    "feedback.ServiceFeedback": feedback,
 }
 
 

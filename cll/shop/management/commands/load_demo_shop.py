@@ -1,6 +1,5 @@
 """The demo shop for the embedded set-up (cll/shop/demo.py). Never in production."""
 
-import logging
 import time
 
 from django.conf import settings
@@ -23,19 +22,11 @@ class Command(BaseCommand):
             raise CommandError("The demo shop is never loaded in production.")
         started = time.perf_counter()
         before = demo.row_counts()
-        # The sandbox's webhooks log one line each: news on a live site, noise in run.sh's
-        # banner. Shown with -v 2.
-        quiet = options["verbosity"] < 2
-        payments_log = logging.getLogger("cll.shop.payments")
-        level = payments_log.level
-        if quiet:
-            payments_log.setLevel(logging.WARNING)
         try:
-            report = demo.demo_shop_load()
+            with demo.quiet_payments_log(quiet=options["verbosity"] < 2):
+                report = demo.demo_shop_load()
         except demo.DemoMissing as missing:
             raise CommandError(str(missing)) from None
-        finally:
-            payments_log.setLevel(level)
         after = demo.row_counts()
         created = {
             name: after[name] - before[name] for name in after if after[name] != before[name]
