@@ -41,8 +41,22 @@ def _clean(svg: str) -> str:
     return _COMMENT.sub("", _SCRIPT.sub("", svg))
 
 
-def line_chart_svg(*, title: str, labels: list[str], series: dict[str, list[int]]) -> str:
-    chart = pygal.Line(title=title, x_label_rotation=30, show_minor_x_labels=False, **_COMMON)
+def line_chart_svg(
+    *,
+    title: str,
+    labels: list[str],
+    series: dict[str, list[int]],
+    value_range: tuple[int, int] | None = None,
+) -> str:
+    """Lines over ``labels``; ``value_range`` fixes the value axis (e.g. a 1-to-5 rating, so
+    that a month at 3 does not look like the bottom of the scale), with a label per unit."""
+    options = {}
+    if value_range is not None:
+        low, high = value_range
+        options = {"range": value_range, "y_labels": list(range(low, high + 1))}
+    chart = pygal.Line(
+        title=title, x_label_rotation=30, show_minor_x_labels=False, **options, **_COMMON
+    )
     chart.x_labels = labels
     chart.x_labels_major_every = max(1, len(labels) // 10)
     for name, values in series.items():
@@ -51,7 +65,11 @@ def line_chart_svg(*, title: str, labels: list[str], series: dict[str, list[int]
 
 
 def bar_chart_svg(*, title: str, items: list[tuple[str, int]]) -> str:
-    chart = pygal.HorizontalBar(title=title, show_legend=False, **_COMMON)
+    """Horizontal bars of counts: the value axis is labelled in whole numbers."""
+    most = max((count for _label, count in items), default=0)
+    step = max(1, -(-most // 10))
+    ticks = list(range(0, most + step, step)) if most else [0, 1]
+    chart = pygal.HorizontalBar(title=title, show_legend=False, y_labels=ticks, **_COMMON)
     chart.x_labels = [label for label, _count in reversed(items)]
     chart.add(title, [count for _label, count in reversed(items)])
     return _clean(chart.render(is_unicode=True))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
@@ -44,8 +45,9 @@ def results(request: HttpRequest) -> HttpResponse:
         labels = dict(Topic.choices)
         chart = charts.line_chart_svg(
             title=title,
-            labels=[month.strftime("%Y-%m") for month in figures.months],
+            labels=[date_format(month, "M Y") for month in figures.months],
             series={str(labels[topic]): values for topic, values in figures.averages.items()},
+            value_range=(1, 5),
         )
         context.update(
             services=figures,
