@@ -502,3 +502,27 @@ def test_a_refused_file_keeps_nothing_of_the_answer(signed_in, ticket):
     assert response.status_code == 400
     assert ticket.messages.count() == 1
     assert not OutboxEmail.objects.filter(kind="emails/helpdesk_answer").exists()
+
+
+def test_it_never_shows_customer_service_a_payment_detail(signed_in, alice):
+    """A billing question from a learner who paid: the console shows the question, never the
+    order, its amount, the payment or the invoice (the data map gives Customer service none
+    of them)."""
+    from cll.courses.tests.factories import make_session
+    from cll.shop import invoices
+    from cll.shop.tests.test_staff_support import make_order, make_payment
+
+    order = make_order(alice, make_session(price_cents=47350), total_cents=47350)
+    payment = make_payment(order, provider_ref="tr_SECRET_REF")
+    invoice = invoices.invoice_issue(order=order)
+    ticket = open_ticket(
+        account=alice, email=alice.email, topic=Topic.BILLING, subject="My invoice"
+    )
+    pages = "".join(
+        signed_in.get(url).content.decode()
+        for url in (reverse("helpdesk_staff:ticket_list"), page(ticket))
+    )
+    assert pages.count("My invoice") >= 2
+    for hidden in ("473.50", "473,50", "47350", payment.provider_ref, order.reference):
+        assert hidden not in pages
+    assert invoice.number not in pages
