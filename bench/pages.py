@@ -102,6 +102,28 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+def results_write(name: str, report: dict, started_at: dt.datetime | None = None) -> Path:
+    """Write a benchmark's report to ``bench/results/<name>-<UTC time>.json`` (git-ignored:
+    docs/benchmarks.md quotes the figures and names the file) and say where; returns the path.
+
+    The file starts with what every report carries: ``benchmark`` (``name``), ``started_at``
+    (``started_at``, aware, else now; it also names the file) and the git ``revision``, then
+    ``report``. For every benchmark of bench/, so that their files are named, headed and
+    encoded alike (UTF-8, indented, non-ASCII kept as is)."""
+    stamp = (started_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    header = {
+        "benchmark": name,
+        "started_at": stamp.isoformat(timespec="seconds"),
+        "revision": git_revision(),
+    }
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}-{stamp:%Y%m%dT%H%M%SZ}.json"
+    text = json.dumps({**header, **report}, indent=2, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
+    print(f"\nresults written to {path.relative_to(REPO)}")
+    return path
+
+
 # -- The throw-away production environment ---------------------------------------------------
 
 
@@ -1140,9 +1162,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  - {warning}")
 
     report = {
-        "benchmark": "pages",
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "revision": git_revision(),
         "machine": facts,
         "load": {
             "tool": "wrk",
@@ -1167,10 +1186,7 @@ def main(argv: list[str] | None = None) -> int:
         "warnings": warnings,
     }
     if not args.no_save:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        path = RESULTS_DIR / f"pages-{started_at:%Y%m%dT%H%M%SZ}.json"
-        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        print(f"\nresults written to {path.relative_to(REPO)}")
+        results_write("pages", report, started_at)
     if problems:
         print("\nFAILED:", file=sys.stderr)
         for problem in problems:

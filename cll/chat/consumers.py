@@ -13,14 +13,18 @@ Security
   whose session was signed in with a second factor, as on the staff pages (the same predicate,
   cll/accounts/staff.py); anyone else is closed (4403). It acts on the conversations it joined.
 - **Limits before the database.** A frame too large, a text over ``CHAT_MAX_MESSAGE_CHARS`` or
-  more than ``CHAT_MESSAGES_PER_10_SECONDS`` messages per socket are answered with an error and
-  never saved; a socket that keeps flooding with frames of any kind is closed (4429).
+  messages faster than ``CHAT_MESSAGES_PER_10_SECONDS`` per 10 s (a token bucket per socket,
+  with a burst of ``MESSAGE_BURST`` more: ``TokenBucket``) are answered with an error and never
+  saved; a socket that keeps flooding with frames of any kind is closed (4429).
 - **Plain text.** Texts travel as JSON strings and are inserted with ``textContent``: a script
   typed into the chat stays text everywhere.
 
-Speed (the benchmark's path): a message costs one transaction (``services.message_post``),
-then an ack and one ``group_send`` to the conversation's sockets; nothing else touches the
-database or the channel layer.
+Speed (the benchmark's path, bench/chat.py): a message costs one ``INSERT`` in autocommit
+(``services.messages_post``, one hop to a database thread shared with the messages of the
+worker's other sockets that arrived meanwhile, no health-check ``SELECT 1``: see
+``MessageWriter``), then an ack and one ``group_send`` carrying the frame already
+encoded as JSON; nothing else touches the database or the channel layer, and no event pays
+Channels' per-event ``close_old_connections`` hop (see ``_ChatConsumer.dispatch``).
 """
 
 from __future__ import annotations
@@ -33,11 +37,13 @@ from collections import deque
 from types import SimpleNamespace
 
 from allauth.mfa.utils import is_mfa_enabled
+from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections, router
 from django.utils import timezone
 
 from cll.accounts.staff import session_used_mfa
@@ -51,6 +57,8 @@ WINDOW_SECONDS = 10
 CLIENT_ID_MAX = 64
 # A socket sending more frames than this in the window (typing included) is closed.
 FRAMES_PER_WINDOW_FACTOR = 5
+# Messages a socket may send at once above the steady rate (see TokenBucket).
+MESSAGE_BURST = 5
 logger = logging.getLogger(__name__)
 
 # How often an open console's queue is read again (the last message of each conversation).
@@ -75,6 +83,101 @@ def db(function):
     """``function`` run off the event loop, with channels' clean-up of stale connections
     around it (see ``_ONE_THREAD``)."""
     return database_sync_to_async(function, thread_sensitive=_ONE_THREAD)
+
+
+def messages_post_checked(items: list[dict]) -> list[tuple[Message, bool]]:
+    """``services.messages_post`` with the connection hygiene of ``db()`` minus its per-call
+    health check; run off the event loop by ``MessageWriter``.
+
+    ``database_sync_to_async`` calls ``close_old_connections`` around the work, which with
+    ``CONN_HEALTH_CHECKS`` makes every call pay a ``SELECT 1`` round trip before its
+    ``INSERT`` (Django checks a persistent connection once per "request", and each message is
+    one). Here the same clean-up runs (a connection past ``CONN_MAX_AGE``, left in a failed
+    state or with autocommit changed is closed), but a connection already in use is trusted
+    instead of probed: if it turns out dead (the database restarted), the ``INSERT`` fails with
+    an ``OperationalError``/``InterfaceError``, the connection is closed and the messages saved
+    once more on a fresh one. That retry is safe even when the first attempt reached the
+    database: ``client_id`` is unique in the conversation, so the second attempt returns the
+    rows saved by the first instead of duplicates (and broadcasts them: nobody may have heard
+    of them).
+    """
+    connection = connections[router.db_for_write(Message)]
+    connection.close_if_unusable_or_obsolete()
+    if connection.connection is not None:
+        connection.health_check_done = True
+    try:
+        return services.messages_post(items=items)
+    except (InterfaceError, OperationalError):
+        if connection.in_atomic_block or connection.is_usable():
+            raise
+        logger.warning("Chat: the database connection was lost; saving the messages again.")
+        connection.close()
+        return [(message, True) for message, _created in services.messages_post(items=items)]
+    finally:
+        connection.close_if_unusable_or_obsolete()
+
+
+class MessageWriter:
+    """Saves the messages of every socket of a worker process, in batches under load.
+
+    A socket's message waits for its row as before (saved before it is acknowledged or
+    broadcast), but the sockets of a worker share the database writes: whatever arrived while
+    the previous batch was being saved goes in the next one (one ``INSERT``, one commit, one
+    thread hop; ``services.messages_post``), at most ``BATCH`` messages and ``WRITERS``
+    batches at a time. A lone message is never held back waiting for company: when nothing is
+    being saved it goes at once, alone. Each socket handles its frames one after the other, so
+    a conversation's messages keep their order.
+    """
+
+    BATCH = 200
+    WRITERS = 2
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[dict, asyncio.Future]] = []
+        self.writers = 0
+
+    async def post(self, **item) -> tuple[Message, bool]:
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((item, future))
+        if self.writers < self.WRITERS:
+            self.writers += 1
+            asyncio.get_running_loop().create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        try:
+            while self.pending:
+                batch = self.pending[: self.BATCH]
+                del self.pending[: self.BATCH]
+                try:
+                    results = await sync_to_async(
+                        messages_post_checked, thread_sensitive=_ONE_THREAD
+                    )([item for item, _future in batch])
+                except Exception as exc:
+                    for _item, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_item, future), result in zip(batch, results, strict=True):
+                    # A socket closed meanwhile stopped waiting; its message is saved anyway.
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self.writers -= 1
+
+
+# One writer per event loop (a worker has one; the tests start several, one after the other).
+_writers: dict[asyncio.AbstractEventLoop, MessageWriter] = {}
+
+
+def message_writer() -> MessageWriter:
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        for old in [old for old in _writers if old.is_closed()]:
+            del _writers[old]
+        writer = _writers[loop] = MessageWriter()
+    return writer
 
 
 def _max_frame_chars() -> int:
@@ -118,14 +221,73 @@ def staff_may_chat(user, session) -> bool:
     return session_used_mfa(SimpleNamespace(session=session, user=user))
 
 
+class TokenBucket:
+    """The message flood limit of one socket: a token bucket refilled at
+    ``CHAT_MESSAGES_PER_10_SECONDS`` per 10 s and holding that many plus ``MESSAGE_BURST``.
+
+    Why a bucket and not a sliding window: a person typing one message a second sits exactly
+    at the limit of "10 in any 10 s", and any unevenness in when the server handles the frames
+    (a stall, then two at once) tripped it. The bucket lets a steady rate up to the limit
+    through forever, absorbs a stall of up to ``MESSAGE_BURST`` + limit messages, and still
+    refuses a sustained flood: over a long run nothing passes faster than the refill rate.
+    """
+
+    __slots__ = ("at", "capacity", "rate", "tokens")
+
+    def __init__(self, *, capacity: float, rate: float, now: float) -> None:
+        self.capacity = capacity
+        self.rate = rate  # tokens per second
+        self.tokens = capacity
+        self.at = now
+
+    @classmethod
+    def for_messages(cls, now: float | None = None) -> TokenBucket:
+        limit = settings.CHAT_MESSAGES_PER_10_SECONDS
+        return cls(
+            capacity=limit + MESSAGE_BURST,
+            rate=limit / WINDOW_SECONDS,
+            now=time.monotonic() if now is None else now,
+        )
+
+    def take(self, now: float) -> bool:
+        """One token if there is one (True), else False (the message is refused)."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
 class _ChatConsumer(AsyncJsonWebsocketConsumer):
     """What both sockets share: frame parsing, limits, error frames."""
 
     handlers: dict[str, str] = {}
 
+    async def dispatch(self, message):
+        """Channels' ``AsyncConsumer.dispatch`` without its ``aclose_old_connections()``.
+
+        Channels 4.3 runs ``close_old_connections`` through ``sync_to_async`` (thread
+        sensitive: one thread per process, shared by every socket) before every event: twice
+        per chat message (the frame received, the broadcast delivered), the largest cost of a
+        message on the event loop. It is not needed here: no handler of these consumers
+        touches the database on the event loop's thread; every database access goes through
+        ``db()`` (``database_sync_to_async``), which runs ``close_old_connections`` in the very
+        thread that uses the connection, before and after the work, so stale and broken
+        connections are still dropped (CONN_MAX_AGE, CONN_HEALTH_CHECKS) where they live.
+        The thread Channels would clean is one these consumers never use on PostgreSQL (see
+        ``_ONE_THREAD``), and on SQLite ``db()`` cleans it itself. The connect and disconnect
+        events keep Channels' own handling otherwise (``websocket_disconnect`` still cleans
+        up once at the end).
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         self.frames: deque[float] = deque()
-        self.posts: deque[float] = deque()
+        self.posts = TokenBucket.for_messages()
         self.last_typing = 0.0
         self.groups_joined: set[str] = set()
         await self.setup()
@@ -182,7 +344,7 @@ class _ChatConsumer(AsyncJsonWebsocketConsumer):
         await getattr(self, handler)(content)
 
     def post_allowed(self) -> bool:
-        return self._hit(self.posts, settings.CHAT_MESSAGES_PER_10_SECONDS)
+        return self.posts.take(time.monotonic())
 
     def typing_allowed(self) -> bool:
         now = time.monotonic()
@@ -385,7 +547,7 @@ class VisitorConsumer(_ChatConsumer):
     # -- Events from the channel layer -------------------------------------------------------
 
     async def chat_message(self, event):
-        await self.send_json(event["message"])
+        await self.send(text_data=event["frame"])
 
     async def chat_typing(self, event):
         if event["author"] != "visitor":
@@ -410,7 +572,7 @@ async def post_and_broadcast(
     hears of it). A re-sent ``client_id`` is acked with the first id and its frame goes to the
     sender alone (the others had it the first time)."""
     public_id = str(conversation.public_id)
-    message, created = await db(services.message_post)(
+    message, created = await message_writer().post(
         conversation=conversation,
         author_kind=author_kind,
         text=text,
@@ -424,9 +586,19 @@ async def post_and_broadcast(
     if not created:
         await consumer.send_json({**frame, **consumer.about(public_id)})
         return
+    # Encoded once here rather than by every receiving socket: the event carries the visitor's
+    # frame as JSON text, which the visitor sockets send as is (a staff console adds the
+    # conversation, see ``with_conversation``).
     await consumer.channel_layer.group_send(
-        conversation.group, {"type": "chat.message", "message": frame, "conversation": public_id}
+        conversation.group,
+        {"type": "chat.message", "frame": json.dumps(frame), "conversation": public_id},
     )
+
+
+def with_conversation(frame: str, public_id: str) -> str:
+    """A JSON object's text with ``"conversation": public_id`` added, without decoding it (a
+    staff console's copy of a broadcast frame)."""
+    return f'{frame[:-1]}, "conversation": {json.dumps(public_id)}}}'
 
 
 async def end_and_broadcast(consumer: _ChatConsumer, *, conversation: Conversation, staff) -> None:
@@ -614,7 +786,7 @@ class StaffConsumer(_ChatConsumer):
     # -- Events from the channel layer -------------------------------------------------------
 
     async def chat_message(self, event):
-        await self.send_json({**event["message"], "conversation": event["conversation"]})
+        await self.send(text_data=with_conversation(event["frame"], event["conversation"]))
 
     async def chat_typing(self, event):
         if event["author"] != "staff":

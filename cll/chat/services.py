@@ -147,6 +147,40 @@ def message_post(
     return message, True
 
 
+def messages_post(*, items: list[dict]) -> list[tuple[Message, bool]]:
+    """Save several messages at once (each ``items`` entry: ``message_post``'s arguments) and
+    return ``(message, created)`` for each, in order: the chat's fast path under load.
+
+    One multi-row ``INSERT`` in one transaction instead of one statement and one commit per
+    message (the database's commit and the thread hop are most of a message's cost at
+    hundreds per second). All or nothing: if any ``client_id`` is already used (a re-send), the
+    batch is rolled back and each message goes through ``message_post``, which returns the
+    first row of a re-sent one. A single message is ``message_post`` itself.
+    """
+    if len(items) == 1:
+        return [message_post(**items[0])]
+    now = timezone.now()
+    messages = [
+        Message(
+            conversation_id=item["conversation"].pk,
+            person=item["conversation"].person,
+            author_kind=item["author_kind"],
+            author=item.get("author"),
+            client_id=item["client_id"],
+            text=item["text"],
+            created_at=now,
+        )
+        for item in items
+    ]
+    using = router.db_for_write(Message)
+    try:
+        with transaction.atomic(using=using):
+            Message.objects.using(using).bulk_create(messages)
+    except IntegrityError:
+        return [message_post(**item) for item in items]
+    return [(message, True) for message in messages]
+
+
 def _staff_audit(*, staff, conversation: Conversation, verb: str, **detail) -> None:
     audit_record(
         actor=staff,
