@@ -293,7 +293,9 @@ def conversation_to_ticket(*, conversation: Conversation, staff=None) -> str:
     for the transcript or the account's, else ``ValidationError`` (``no_email``). Audited."""
     with transaction.atomic():
         row = (
-            Conversation.objects.select_for_update()
+            # Only the conversation's row is locked: PostgreSQL refuses FOR UPDATE on the
+            # nullable side of the outer join to the account.
+            Conversation.objects.select_for_update(of=("self",))
             .select_related("account")
             .get(pk=conversation.pk)
         )
