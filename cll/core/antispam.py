@@ -8,6 +8,7 @@ billing cases, the helpdesk's contact form).
   form sent back sooner than ``MIN_FILL_SECONDS`` — or with a time that was tampered with or is
   older than ``MAX_FORM_AGE`` — is refused with a message, then shown again with a fresh time,
   so a person who was merely quick sends it on the second try.
+- The fields every such form asks to answer the person (``ContactFields``: name, address).
 - Flood limits (``submission_rate_allows``): submissions counted per client IP and per address
   in the cache. The address is counted by its blind index, never in clear: the cache is not a
   place for personal data.
@@ -33,6 +34,23 @@ _STAMP_SALT = "cll.core.antispam.started"
 def started_stamp(*, at: float | None = None) -> str:
     """The signed time a form was shown (seconds since the epoch; now by default)."""
     return signing.Signer(salt=_STAMP_SALT).sign(str(int(at if at is not None else time.time())))
+
+
+class ContactFields(forms.Form):
+    """The name and the address a public form asks, to answer the person (mixed in before
+    the form's own fields; set ``field_order`` to place them elsewhere)."""
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        max_length=254,
+        help_text=_("We answer you at this address."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
 
 
 class HumanCheckForm(forms.Form):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cll.core.antispam import HumanCheckForm
+from cll.core.antispam import ContactFields, HumanCheckForm
 from cll.core.uploads import MultipleUploadField
 from cll.core.widgets import Select
 from cll.courses.models import Session
@@ -37,7 +37,7 @@ def _attachments_field() -> MultipleUploadField:
     )
 
 
-class ContactForm(HumanCheckForm):
+class ContactForm(ContactFields, HumanCheckForm):
     topic = forms.ChoiceField(
         label=_("What is your question about?"),
         choices=[("", "---------"), *Topic.choices, (PRIVACY_TOPIC, _("Privacy and my data"))],
@@ -46,17 +46,6 @@ class ContactForm(HumanCheckForm):
             "data”: we will take you to the privacy request form."
         ),
         widget=Select,
-    )
-    name = forms.CharField(
-        label=_("Your name"),
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    email = forms.EmailField(
-        label=_("Your e-mail address"),
-        max_length=254,
-        help_text=_("We answer you at this address."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(

@@ -17,7 +17,7 @@ import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cll.core.antispam import HumanCheckForm
+from cll.core.antispam import ContactFields, HumanCheckForm
 from cll.core.widgets import Select
 from cll.courses.models import Session
 from cll.lib.formfields import BoundedDateField, hidden_field_error_on_top, today
@@ -30,21 +30,7 @@ MAX_AMOUNT_CENTS = 100_000_00
 DEBIT_MAX_AGE_DAYS = 2 * 366
 
 
-class _ContactFields(forms.Form):
-    name = forms.CharField(
-        label=_("Your name"),
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    email = forms.EmailField(
-        label=_("Your e-mail address"),
-        max_length=254,
-        help_text=_("We answer you at this address."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-
-
-class QuoteRequestForm(_ContactFields, HumanCheckForm):
+class QuoteRequestForm(ContactFields, HumanCheckForm):
     kind = forms.ChoiceField(
         label=_("What would you like a quote for?"),
         choices=[("", "---------"), *QuoteKind.choices],
@@ -198,7 +184,7 @@ def _earliest_debit() -> datetime.date:
     return today() - datetime.timedelta(days=DEBIT_MAX_AGE_DAYS)
 
 
-class FraudReportForm(_ContactFields, HumanCheckForm):
+class FraudReportForm(ContactFields, HumanCheckForm):
     debit_date = BoundedDateField(
         label=_("Date of the debit"),
         earliest=_earliest_debit,
