@@ -16,30 +16,17 @@ Rules
 
 from __future__ import annotations
 
-from email.utils import parseaddr
-
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import translation
 
 from cll.core.outbox import email_queue_template
 from cll.core.roles import Role, staff_roles_of
 from cll.helpdesk.models import Ticket, TicketMessage, Topic
-from cll.privacy.services import person_language
+from cll.privacy.services import person_language, staff_recipients
 
 # Roles that work on tickets (the console's gate); an assignee without one is not told.
 HELPDESK_ROLES = (Role.CUSTOMER_SERVICE, Role.ADMINISTRATOR)
-
-
-def helpdesk_team():
-    """Active Customer service members (the "unassigned" queue's readers), by primary key."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name=Role.CUSTOMER_SERVICE)
-        .distinct()
-        .order_by("pk")
-    )
 
 
 def _recipients(ticket: Ticket) -> list[tuple[str, str]]:
@@ -47,8 +34,7 @@ def _recipients(ticket: Ticket) -> list[tuple[str, str]]:
     assignee = ticket.assignee
     if assignee is not None and assignee.email and staff_roles_of(assignee) & set(HELPDESK_ROLES):
         return [(assignee.email, person_language(assignee))]
-    team = [(member.email, person_language(member)) for member in helpdesk_team() if member.email]
-    return team or [(parseaddr(settings.DEFAULT_FROM_EMAIL)[1], settings.LANGUAGE_CODE)]
+    return staff_recipients(role=Role.CUSTOMER_SERVICE)
 
 
 def _notify(ticket: Ticket, *, template: str, **extra) -> None:

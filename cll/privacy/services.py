@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
+from email.utils import parseaddr
 from functools import partial
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import models, router, transaction
@@ -163,6 +166,20 @@ def _clean_detail(value: Any, where: str = "detail") -> Any:
 
 
 # -- Writing to people in their language --------------------------------------------------------
+
+
+def staff_recipients(*, role: str) -> list[tuple[str, str]]:
+    """(address, language) of the active staff holding ``role``, oldest account first; the
+    general mailbox (the address we send from) when there is none, so a notice to a team is
+    never lost."""
+    staff = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=role)
+        .distinct()
+        .order_by("pk")
+    )
+    recipients = [(member.email, person_language(member)) for member in staff if member.email]
+    return recipients or [(parseaddr(settings.DEFAULT_FROM_EMAIL)[1], settings.LANGUAGE_CODE)]
 
 
 def person_language(user: Any) -> str:

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from email.utils import parseaddr
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -41,7 +39,7 @@ from cll.core.roles import Role, acting_role, staff_roles_of
 from cll.courses.models import Session
 from cll.privacy.datamap import RETENTION
 from cll.privacy.retention import own_subject_rows_delete, pruner
-from cll.privacy.services import audit_record, person_language
+from cll.privacy.services import audit_record, staff_recipients
 from cll.shop.models import CaseStatus, FraudReport, QuoteKind, QuoteRequest
 
 # Who works on billing cases (staff pages); the first one an actor holds is named in the audit.
@@ -94,19 +92,6 @@ def case_rate_allows(*, kind: str, ip: str, email: str) -> bool:
 # -- E-mails --------------------------------------------------------------------------------------
 
 
-def _billing_recipients() -> list[tuple[str, str]]:
-    """(address, language) of the active Billing staff; the general mailbox (the address we
-    send from) when there is none, so a case is never left unannounced."""
-    staff = (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name=Role.BILLING)
-        .distinct()
-        .order_by("pk")
-    )
-    recipients = [(member.email, person_language(member)) for member in staff if member.email]
-    return recipients or [(parseaddr(settings.DEFAULT_FROM_EMAIL)[1], settings.LANGUAGE_CODE)]
-
-
 def _email_case(case: Case, *, label) -> None:
     """The acknowledgement to the person and the notice to Billing, queued in the caller's
     transaction (sent after its commit), all sealed with the case's own key."""
@@ -124,7 +109,7 @@ def _email_case(case: Case, *, label) -> None:
         language=case.language,
         subject_person=case.public_id,
     )
-    for address, language in _billing_recipients():
+    for address, language in staff_recipients(role=Role.BILLING):
         with translation.override(language):
             # The case's staff page (its read is audited there).
             path = reverse(f"shop_staff:{kind}_detail", args=[case.public_id])

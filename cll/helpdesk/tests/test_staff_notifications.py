@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from cll.core.models import OutboxEmail
-from cll.helpdesk import services, staff_notifications, staff_services
+from cll.helpdesk import services, staff_services
 from cll.helpdesk.models import Topic
 from cll.helpdesk.staff_notifications import staff_notify_ticket_opened
 from cll.helpdesk.tests.test_staff_console import open_ticket as console_open_ticket
+from cll.privacy import services as privacy_services
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,8 @@ def test_the_persons_next_message_goes_to_the_assignee_only(cecile, adam):
 
 
 def test_each_member_is_written_to_in_their_language(cecile, monkeypatch):
-    monkeypatch.setattr(staff_notifications, "person_language", lambda user: "nl")
+    # The team's languages are read by cll.privacy.services.staff_recipients.
+    monkeypatch.setattr(privacy_services, "person_language", lambda user: "nl")
     ticket = open_ticket()
     (mail,) = staff_mails("opened")
     assert mail.headers["Content-Language"] == "nl"
