@@ -25,9 +25,11 @@ if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management.commands import flush
+from django.test.signals import template_rendered
 from hypothesis import settings as hypothesis_settings
 
 from cll.core import encryption as crypto
+from cll.core import jinja
 from cll.privacy.datamap import Role
 from tests import db_template
 
@@ -36,6 +38,19 @@ from tests import db_template
 pytest_plugins = ["cll.lib.testing.smtp", "cll.lib.testing.clamd"]
 
 PASSWORD = "correct horse battery staple"
+
+# -- Jinja2 pages seen by the test client ----------------------------------------------------
+# Django instruments its own template language in tests so that response.context and
+# response.templates work; the same for the project's Jinja2 pages (cll/core/jinja.py).
+
+
+def _instrumented_jinja_render(self, values):
+    template_rendered.send(sender=self, template=self, context=values)
+    return _jinja_render(self, values)
+
+
+_jinja_render = jinja.Template._render
+jinja.Template._render = _instrumented_jinja_render
 
 # -- Hypothesis -------------------------------------------------------------------------------
 # No deadline: a first example that also warms a cache is not a failure (no timed asserts,

@@ -174,27 +174,39 @@ WSGI_APPLICATION = "cll.wsgi.application"
 ASGI_APPLICATION = "cll.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 
+_CONTEXT_PROCESSORS = [
+    "django.template.context_processors.request",
+    "django.template.context_processors.i18n",
+    "django.template.context_processors.csp",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+    "cll.core.context_processors.organisation",
+]
+# Pages are Jinja2 templates in jinja2/ (cll/core/jinja.py); Django's template language is kept
+# for e-mails and for what third parties render with their own tags (allauth, the admin), in
+# templates/ and the apps' templates/ directories. The first engine that has a name wins.
 TEMPLATES = [
+    {
+        "NAME": "jinja2",
+        "BACKEND": "cll.core.jinja.Engine",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "cll.core.jinja.environment",
+            "context_processors": _CONTEXT_PROCESSORS,
+        },
+    },
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.template.context_processors.i18n",
-                "django.template.context_processors.csp",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "cll.core.context_processors.organisation",
-            ],
-        },
+        "OPTIONS": {"context_processors": _CONTEXT_PROCESSORS},
     },
 ]
 if not DEBUG:
     # Compiled templates are cached in production and tests (the default loaders, cached).
-    TEMPLATES[0]["APP_DIRS"] = False
-    TEMPLATES[0]["OPTIONS"]["loaders"] = [
+    TEMPLATES[1]["APP_DIRS"] = False
+    TEMPLATES[1]["OPTIONS"]["loaders"] = [
         (
             "django.template.loaders.cached.Loader",
             [

@@ -72,10 +72,14 @@ def test_staff_urls_route_only_staff_views():
 
 
 def test_staff_templates_live_under_their_apps_staff_folder():
-    templates = ROOT / "templates"
     labels = {config.label for config in OUR_APPS}
     misplaced = []
-    for page in templates.rglob("*.html"):
+    pages = [
+        (root, page)
+        for root in (ROOT / "jinja2", ROOT / "templates")
+        for page in root.rglob("*.html")
+    ]
+    for templates, page in pages:
         relative = page.relative_to(templates)
         if relative.as_posix() == "staff/base_staff.html":
             continue

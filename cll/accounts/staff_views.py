@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from cll.accounts import staff_selectors
 from cll.accounts.forms import LearnerSearchForm
-from cll.accounts.templatetags.staff_ui import staff_sections_for
+from cll.accounts.jinja import staff_sections_for
 from cll.core.roles import Role, staff_role_required, staff_roles_of
 
 LEARNER_PAGE_ROLES = staff_selectors.learner_page_roles()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from cll.content import selectors
 from cll.content.models import NewsItem
+from cll.core.fragments import content_memo
 from cll.core.pagecache import public_page
 from cll.courses import selectors as course_selectors
 from cll.courses.models import Format
@@ -21,16 +23,18 @@ HOME_SESSIONS = 6
 @require_safe
 @public_page
 def home(request):
-    return render(
-        request,
-        "content/home.html",
-        {
-            "languages": list(course_selectors.language_list_for(with_session_counts=True)),
-            "featured_sessions": course_selectors.featured_session_list_for(limit=HOME_SESSIONS),
-            "news_items": list(selectors.news_item_list_for()[:HOME_NEWS]),
-            "formats": Format,
-        },
-    )
+    # What the home page lists changes only with the public content and the date: read once
+    # per version (cll/core/fragments.py), so a rendered home page runs no query.
+    context = content_memo("home", (timezone.localdate(),), _home_rows)
+    return render(request, "content/home.html", {**context, "formats": Format})
+
+
+def _home_rows() -> dict[str, list]:
+    return {
+        "languages": list(course_selectors.language_list_for(with_session_counts=True)),
+        "featured_sessions": course_selectors.featured_session_list_for(limit=HOME_SESSIONS),
+        "news_items": list(selectors.news_item_list_for()[:HOME_NEWS]),
+    }
 
 
 @require_safe

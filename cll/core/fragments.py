@@ -29,14 +29,22 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.middleware.csp import get_nonce
+from django.utils.translation import get_language
+
+from cll.core.pagecache import content_version
 
 logger = logging.getLogger(__name__)
 
+# Present in the HTML of any form that carries a CSRF token: such a form is per request.
+_CSRF_FIELD = "csrfmiddlewaretoken"
+
 _lock = threading.Lock()
-_store: OrderedDict[Hashable, str] = OrderedDict()
+_store: OrderedDict[Hashable, Any] = OrderedDict()
 
 
 def fragment_get_or_render(
@@ -63,8 +71,51 @@ def fragment_get_or_render(
     return html
 
 
+def content_memo[T](name: str, values: tuple, compute: Callable[[], T]) -> T:
+    """What ``compute()`` gives, kept in this process until the public content changes.
+
+    For the rows behind public pages (the catalogue's sessions, the home page's news): keyed on
+    ``name``, the public-content version and ``values`` (which must name everything the result
+    depends on besides public content, e.g. the filters, the page number, today's date). The
+    result is shared by every request and thread of the process: it must be read-only — a list
+    of model instances whose related rows were selected with them, not a lazy query.
+    """
+    key = ("content-memo", name, content_version(), *(_hashable(value) for value in values))
+    with _lock:
+        if key in _store:
+            _store.move_to_end(key)
+            return _store[key]
+    value = compute()
+    with _lock:
+        _store[key] = value
+        while len(_store) > settings.FRAGMENT_CACHE_ENTRIES:
+            _store.popitem(last=False)
+    return value
+
+
+def fragment_key(name: str, values) -> tuple:
+    """The key of a fragment: its name, the active language, the public-content version and
+    the values it shows (made hashable)."""
+    return (name, get_language(), content_version(), *(_hashable(value) for value in values))
+
+
+def fragment_secrets(request) -> tuple[str, ...]:
+    """What a kept fragment must not contain: the CSRF form field and this response's nonce.
+    Asked after rendering: the nonce exists only once something (maybe the fragment) used it."""
+    nonce = get_nonce(request) if request is not None else None
+    return (_CSRF_FIELD, str(nonce) if nonce else "")
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
 def fragments_clear() -> None:
-    """Forget every kept fragment (tests; a setting that fragments may show changed)."""
+    """Forget every kept fragment and memo (tests; a setting that fragments may show changed)."""
     with _lock:
         _store.clear()
 

@@ -13,7 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from cll.courses.models import Course, Language, Session, Site
-from cll.courses.templatetags.catalogue import euros
+from cll.courses.prices import euros
 
 # Euros with an optional decimal part of one or two digits after a comma or a point: "650",
 # "650,5", "650,50", "650.50". No thousands separator: "1.800" would mean 1.80 to some readers

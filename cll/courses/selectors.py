@@ -115,3 +115,8 @@ def language_list_for(*, with_session_counts: bool = False, today: dt.date | Non
 
 def site_list_for() -> QuerySet[Site]:
     return Site.objects.order_by("position", "slug")
+
+
+def filter_choices_for() -> tuple[list[Language], list[Site]]:
+    """The catalogue filter's languages and places."""
+    return list(language_list_for()), list(site_list_for())

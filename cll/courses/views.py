@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from cll.core.fragments import content_memo
 from cll.core.pagecache import public_page
 from cll.courses import hooks, selectors
 from cll.courses.forms import SessionFilterForm
@@ -20,17 +21,30 @@ SESSIONS_PER_PAGE = 12
 @require_safe
 @public_page(params=(*SessionFilterForm.base_fields, "page"))
 def session_list(request):
-    languages = list(selectors.language_list_for())
-    sites = list(selectors.site_list_for())
+    languages, sites = content_memo("catalogue-choices", (), selectors.filter_choices_for)
     form = SessionFilterForm(request.GET or None, languages=languages, sites=sites)
     filters = form.filters()
-    sessions = selectors.session_list_for(**filters)
-    page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    number = request.GET.get("page")
+    # The page's rows change only with the public content (and the date): kept per filter
+    # combination and page (cll/core/fragments.py), so a rendered catalogue runs no query.
+    page = content_memo(
+        "catalogue-page",
+        (today, tuple(sorted(filters.items())), number),
+        lambda: _catalogue_page(filters, number, today),
+    )
     return render(
         request,
         "courses/session_list.html",
         {"form": form, "filters": filters, "page": page, "sessions": page.object_list},
     )
+
+
+def _catalogue_page(filters: dict[str, str], number: str | None, today) -> Page:
+    sessions = selectors.session_list_for(**filters, today=today)
+    page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(number)
+    page.object_list = list(page.object_list)  # read once, then shared (read-only)
+    return page
 
 
 @require_safe

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cll.courses.admin import EuroField
-from cll.courses.templatetags.catalogue import euros
+from cll.courses.prices import euros
 from cll.lib.formfields import BoundedDateField, today
 from cll.shop.models import OrderStatus
 from cll.shop.staff_selectors import EARLIEST_ORDER_DATE, LearnerRow

@@ -1,14 +1,8 @@
-"""``{% outbound_url "https://..." %}``: a link that leaves the site through the exit redirect,
-so the exit page is recorded (in the clickstream, when the visitor allows it)."""
+"""The same helpers for templates in Django's language (``cll/analytics/jinja.py``)."""
 
 from django import template
-from django.urls import reverse
 
-from cll.analytics.services import outbound_token
+from cll.analytics import jinja
 
 register = template.Library()
-
-
-@register.simple_tag
-def outbound_url(url: str) -> str:
-    return reverse("analytics:exit", args=[outbound_token(url=url)])
+register.simple_tag(jinja.outbound_url)

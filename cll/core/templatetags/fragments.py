@@ -1,20 +1,15 @@
-"""``{% fragment "name" value ... %}…{% endfragment %}``: a piece of a page rendered once per key
-and kept in this process's memory (rules and key: ``cll/core/fragments.py``)."""
+"""``{% fragment "name" value ... %}…{% endfragment %}`` for templates in Django's language: a
+piece rendered once per key and kept in this process's memory (rules and key:
+``cll/core/fragments.py``; pages use the Jinja2 tag of ``cll/core/jinja.py``)."""
 
 from __future__ import annotations
 
 from django import template
-from django.middleware.csp import get_nonce
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
-from cll.core.fragments import fragment_get_or_render
-from cll.core.pagecache import content_version
+from cll.core.fragments import fragment_get_or_render, fragment_key, fragment_secrets
 
 register = template.Library()
-
-# Present in the HTML of any form that carries a CSRF token: such a form is per request.
-_CSRF_FIELD = "csrfmiddlewaretoken"
 
 
 class FragmentNode(template.Node):
@@ -24,28 +19,13 @@ class FragmentNode(template.Node):
         self.nodelist = nodelist
 
     def render(self, context) -> str:
-        name = self.name.resolve(context)
-        values = tuple(_hashable(value.resolve(context)) for value in self.values)
-        key = (name, get_language(), content_version(), *values)
+        key = fragment_key(self.name.resolve(context), (v.resolve(context) for v in self.values))
         html = fragment_get_or_render(
-            key, lambda: self.nodelist.render(context), secrets=lambda: _secrets(context)
+            key,
+            lambda: self.nodelist.render(context),
+            secrets=lambda: fragment_secrets(context.get("request")),
         )
         return mark_safe(html)  # noqa: S308 (the nodelist's own, autoescaped output)
-
-
-def _secrets(context) -> tuple[str, ...]:
-    # Called after rendering: the nonce exists only once something (maybe this fragment) used it.
-    request = context.get("request")
-    nonce = get_nonce(request) if request is not None else None
-    return (_CSRF_FIELD, str(nonce) if nonce else "")
-
-
-def _hashable(value):
-    try:
-        hash(value)
-    except TypeError:
-        return repr(value)
-    return value
 
 
 @register.tag

@@ -58,7 +58,7 @@ WRITTEN_SUBJECTS = {"emails/privacy_breach_notice.txt"}
 
 
 def _template_roots() -> list[Path]:
-    roots = [Path(path) for path in settings.TEMPLATES[0]["DIRS"]]
+    roots = [Path(path) for engine in settings.TEMPLATES for path in engine["DIRS"]]
     roots += sorted(Path(settings.BASE_DIR, "cll").glob("*/templates"))
     return roots
 

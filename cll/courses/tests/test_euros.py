@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils.translation import override
 
-from cll.courses.templatetags.catalogue import euros
+from cll.courses.prices import euros
 
 NBSP = "\N{NO-BREAK SPACE}"
 

@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 import time_machine
 from django.db import connection
-from django.template import Context
 from django.template.loader import get_template
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -39,7 +38,7 @@ def _notice(user) -> str:
     so only the notice's own queries run)."""
     request = RequestFactory().get("/fr/courses/")
     request.user = user
-    return get_template("policies/_notice.html").template.render(Context({"request": request}))
+    return get_template("policies/_notice.html").render({"request": request})
 
 
 def _later(**delta) -> time_machine.travel:

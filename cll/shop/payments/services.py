@@ -51,7 +51,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from cll.core.roles import Role, acting_role
-from cll.courses.templatetags.catalogue import euros
+from cll.courses.prices import euros
 from cll.privacy.services import audit_record
 from cll.shop import invoices
 from cll.shop import services as shop_services

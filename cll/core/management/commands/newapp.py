@@ -12,17 +12,15 @@ from django.core.management.base import BaseCommand, CommandError
 APP_TEMPLATE = Path(__file__).resolve().parents[2] / "app_template"
 
 PUBLIC_PAGE = """{% extends "base.html" %}
-{% load i18n %}
-{% block title %}{% translate "Examples" %}{% endblock %}
+{% block title %}{{ _("Examples") }}{% endblock %}
 {% block content %}
-<h1>{% translate "Examples" %}</h1>
+<h1>{{ _("Examples") }}</h1>
 <ul>{% for example in examples %}<li>{{ example.title }}</li>{% endfor %}</ul>
 {% endblock %}
 """
 STAFF_PAGE = """{% extends "staff/base_staff.html" %}
-{% load i18n %}
-{% block title %}{% translate "Examples" %}{% endblock %}
-{% block heading %}{% translate "Examples" %}{% endblock %}
+{% block title %}{{ _("Examples") }}{% endblock %}
+{% block heading %}{{ _("Examples") }}{% endblock %}
 {% block body %}
 <ul>{% for example in examples %}<li>{{ example.title }}</li>{% endfor %}</ul>
 {% endblock %}
@@ -33,7 +31,7 @@ class Command(BaseCommand):
     help = (
         "Create cll/<name>, a feature app with the house boxes: models, services, selectors, "
         "forms, views and urls, staff_views and staff_urls, privacy.py (its data map), tests/ "
-        "and migrations/, plus templates/<name>/ and templates/<name>/staff/; then print what "
+        "and migrations/, plus jinja2/<name>/ and jinja2/<name>/staff/; then print what "
         "to wire by hand (INSTALLED_APPS, cll/urls.py, the import contracts)."
     )
 
@@ -46,8 +44,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--templates",
-            default=str(Path(settings.BASE_DIR) / "templates"),
-            help="the project's template directory (default: templates/)",
+            default=str(Path(settings.BASE_DIR) / "jinja2"),
+            help="the project's page template directory (default: jinja2/)",
         )
 
     def handle(self, *args, name: str, directory: str, templates: str, **options):

@@ -1,0 +1,54 @@
+"""Template tags of the consent app: what the banner and the tag loader need for a request."""
+
+from __future__ import annotations
+
+import json
+
+import jinja2
+
+from cll.consent import registry
+from cll.consent.selectors import consent_state, gtag_consent, tags_for
+
+
+@jinja2.pass_context
+def consent_banner(context) -> dict:
+    request = context.get("request")
+    if request is None:
+        return {"show": False}
+    state = consent_state(request)
+    return {
+        "show": not state.decided,
+        "state": state,
+        "signal": state.signal,
+        # The signal is recorded once per consent id (consent.js posts it).
+        "record_signal": bool(state.signal) and state.objection != state.signal,
+        "categories": [
+            {
+                "key": category,
+                "label": registry.CATEGORY_LABELS[category],
+                "description": registry.CATEGORY_DESCRIPTIONS[category],
+            }
+            for category in registry.OPTIONAL_CATEGORIES
+        ],
+        "next": request.get_full_path(),
+    }
+
+
+@jinja2.pass_context
+def consent_tags(context) -> dict:
+    request = context.get("request")
+    if request is None:
+        return {"tags": None}
+    tags = tags_for(request)
+    if not tags:
+        return {"tags": None}
+    return {
+        "tags": tags,
+        "consent_json": json.dumps(gtag_consent(consent_state(request)), sort_keys=True),
+        "ga_days": registry.GA_COOKIE_DAYS,
+        "ads_days": registry.ADS_COOKIE_DAYS,
+    }
+
+
+# Found by cll.core.jinja.environment.
+GLOBALS = {"consent_banner": consent_banner, "consent_tags": consent_tags}

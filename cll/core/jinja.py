@@ -1,0 +1,326 @@
+"""Pages are written in Jinja2: the engine, its environment and the helpers every page has.
+
+Why: a rendered page (every signed-in page, every cache miss) spent 65-80 % of its time in
+Django's template language, which walks a tree of nodes and resolves each variable through
+several lookups on every request; Jinja2 compiles a template to Python code once
+(``bench/profile_page.py``, docs/benchmarks.md). The project's pages are in ``jinja2/``; Django's
+template language remains for what third parties render with their own tags (allauth's pages we
+do not override, the admin) and for e-mails (``templates/``).
+
+What a page has (see CONTRIBUTING, "Writing a page"):
+
+- the context of a Django template: ``request``, ``csrf_input``, ``csrf_token`` and the context
+  processors of ``settings.TEMPLATES`` (``user``, ``messages``, ``csp_nonce``, ``organisation``,
+  ``LANGUAGE_CODE``...); the view's own values win over a processor's, as in Django's language;
+- translations: ``{{ _("Text") }}``, ``{{ _("Hello %(name)s", name=x) }}`` and
+  ``{% trans count=n %}one{% pluralize %}{{ count }} items{% endtrans %}`` (always trimmed):
+  the same message ids as ``{% translate %}``/``{% blocktranslate trimmed %}``, found by
+  ``manage.py makemessages`` (``cll/core/management/commands/makemessages.py``). Translations
+  are trusted text; the values put in them are escaped;
+- ``url(name, *args, **kwargs)``, ``static(path)``, ``now(format)``, ``querystring(**changes)``;
+- Django's filters under their usual names with their usual meaning (``date``, ``time``,
+  ``linebreaksbr``, ``floatformat``, ``yesno``...); ``default`` is Jinja's (``|default(x,
+  true)`` for Django's "if false");
+- ``{% fragment "name", value, ... %}…{% endfragment %}``: HTML kept per key (``fragments.py``);
+- each app's own helpers: the ``GLOBALS``, ``FILTERS`` and ``TESTS`` of its ``jinja.py`` module
+  (found by app, as Django finds ``templatetags``: no import from this layer to a feature app).
+
+Methods are called explicitly (``order.get_status_display()``); printing a method instead of
+its result is an error, not a silent ``<bound method ...>``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import jinja2
+from django.apps import apps
+from django.core.signals import setting_changed
+from django.template import defaultfilters
+from django.template.backends.jinja2 import Jinja2, get_exception_info
+from django.template.backends.utils import csrf_input_lazy, csrf_token_lazy
+from django.template.exceptions import TemplateDoesNotExist, TemplateSyntaxError
+from django.templatetags.static import static as _static
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.formats import localize
+from django.utils.html import escape
+from django.utils.timezone import template_localtime
+from django.utils.translation import (
+    get_language,
+    get_language_info,
+    gettext,
+    ngettext,
+    npgettext,
+    pgettext,
+)
+from jinja2 import nodes
+from jinja2.ext import Extension
+from markupsafe import Markup
+
+from cll.core.fragments import fragment_get_or_render, fragment_key, fragment_secrets
+
+
+class Engine(Jinja2):
+    """Django's Jinja2 backend with Django's context precedence and test instrumentation."""
+
+    def from_string(self, template_code):
+        return Template(self.env.from_string(template_code), self)
+
+    def get_template(self, template_name):
+        try:
+            return Template(self.env.get_template(template_name), self)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateDoesNotExist(exc.name, backend=self) from exc
+        except jinja2.TemplateSyntaxError as exc:
+            new = TemplateSyntaxError(exc.args)
+            new.template_debug = get_exception_info(exc)
+            raise new from exc
+
+
+class Template:
+    def __init__(self, template: jinja2.Template, backend: Engine):
+        self.template = template
+        self.backend = backend
+        self.name = template.name
+        self.origin = type("Origin", (), {"name": template.filename, "template_name": self.name})
+
+    def render(self, context: dict | None = None, request=None) -> str:
+        values: dict[str, Any] = {}
+        if request is not None:
+            values["request"] = request
+            values["csrf_input"] = csrf_input_lazy(request)
+            values["csrf_token"] = csrf_token_lazy(request)
+            for context_processor in self.backend.template_context_processors:
+                values.update(context_processor(request))
+        if context:
+            values.update(context)  # the view's values win, as in Django's template language
+        try:
+            return self._render(values)
+        except jinja2.TemplateSyntaxError as exc:
+            new = TemplateSyntaxError(exc.args)
+            new.template_debug = get_exception_info(exc)
+            raise new from exc
+
+    def _render(self, values: dict[str, Any]) -> str:
+        # Replaced in tests (cll/lib/testing/jinja.py) to send Django's template_rendered
+        # signal, so that the test client's response.context and .templates work.
+        return self.template.render(values)
+
+
+# -- The environment ---------------------------------------------------------------------------
+
+
+def environment(**options) -> jinja2.Environment:
+    options.setdefault("extensions", []).extend(["jinja2.ext.i18n", FragmentExtension])
+    options["finalize"] = _finalize
+    env = jinja2.Environment(**options)  # noqa: S701 (autoescape is on: Django's backend sets it)
+    env.globals.update(
+        _=_gettext,
+        gettext=_gettext,
+        ngettext=_ngettext,
+        pgettext=_pgettext,
+        npgettext=_npgettext,
+        url=url,
+        static=static,
+        now=now,
+        querystring=querystring,
+        get_language=get_language,
+        get_language_info=get_language_info,
+    )
+    env.newstyle_gettext = True  # {% trans %} blocks call the functions above with their values
+    env.policies["ext.i18n.trimmed"] = True
+    env.filters.update(DJANGO_FILTERS)
+    for module in _app_modules():
+        env.globals.update(getattr(module, "GLOBALS", {}))
+        env.filters.update(getattr(module, "FILTERS", {}))
+        env.tests.update(getattr(module, "TESTS", {}))
+    return env
+
+
+def _app_modules():
+    # Each installed app may declare helpers in its own ``jinja`` module; found by name at
+    # start-up, like Django's templatetags libraries.
+    for config in apps.get_app_configs():
+        name = f"{config.name}.jinja"
+        if importlib.util.find_spec(name) is not None:
+            yield importlib.import_module(name)
+
+
+def _finalize(value):
+    """What ``{{ value }}`` prints, exactly as Django's language prints it: text escaped the
+    same way (``&#x27;``), dates in the active time zone, numbers and dates localised; a method
+    printed instead of its result is an error."""
+    if type(value) is str:
+        return escape(value)
+    if hasattr(value, "__html__") or type(value) is int:
+        return value
+    if inspect.ismethod(value) or inspect.isfunction(value) or inspect.isbuiltin(value):
+        raise TypeError(
+            f"A template printed {value!r} instead of its result: call it, e.g. "
+            "order.get_status_display()."
+        )
+    return render_value(value)
+
+
+def render_value(value) -> str:
+    """A value as Django's templates print it: localised, in local time, escaped."""
+    return escape(localize(template_localtime(value)))
+
+
+# -- Translations ------------------------------------------------------------------------------
+# Translations are trusted text (the site's own catalogues) and are not escaped; the values put
+# into them are, as {% blocktranslate %} does. Message ids are those of Django's tags.
+
+
+def _fill(text: str, values: dict[str, Any]) -> Markup:
+    return Markup(text % {name: render_value(value) for name, value in values.items()})  # noqa: S704
+
+
+@jinja2.pass_context
+def _gettext(context, message: str, **values) -> Markup:
+    return _fill(_translated(context, message), values)
+
+
+# Messages already translated, per language: a page has dozens, each otherwise a trip through
+# Django's thread-local active translation. Template messages are literals, so this is bounded;
+# it is emptied anyway past a size, and when a setting changes (tests).
+_messages: dict[tuple[str, str], str] = {}
+
+
+def _translated(context, message: str) -> str:
+    # The page's language: the i18n context processor's, else the active one.
+    key = (context.get("LANGUAGE_CODE") or get_language(), message)
+    try:
+        return _messages[key]
+    except KeyError:
+        if len(_messages) > 20_000:
+            _messages.clear()
+        text = _messages[key] = gettext(message)
+        return text
+
+
+def _ngettext(singular: str, plural: str, number: int, **values) -> Markup:
+    values.setdefault("num", number)
+    return _fill(ngettext(singular, plural, number), values)
+
+
+def _pgettext(context: str, message: str, **values) -> Markup:
+    return _fill(pgettext(context, message), values)
+
+
+def _npgettext(context: str, singular: str, plural: str, number: int, **values) -> Markup:
+    values.setdefault("num", number)
+    return _fill(npgettext(context, singular, plural, number), values)
+
+
+# -- Globals -----------------------------------------------------------------------------------
+
+
+def url(name: str, *args, **kwargs) -> str:
+    """``reverse()``; an address without arguments is kept per language."""
+    if args or kwargs:
+        return reverse(name, args=args or None, kwargs=kwargs or None)
+    return _plain_url(name, get_language())
+
+
+@functools.lru_cache(maxsize=2048)
+def _plain_url(name: str, language: str | None) -> str:
+    return reverse(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def static(path: str) -> str:
+    return _static(path)
+
+
+def now(format_string: str) -> str:
+    return dateformat.format(timezone.localtime(timezone.now()), format_string)
+
+
+@jinja2.pass_context
+def querystring(context, **changes) -> str:
+    """The current query string with ``changes`` (None removes a key), as ``{% querystring %}``."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    query = params.urlencode()
+    return f"?{query}" if query else "?"
+
+
+def _on_setting_changed(**kwargs) -> None:
+    # Tests that change the URLconf, the languages or the static files get fresh addresses.
+    _plain_url.cache_clear()
+    static.cache_clear()
+    _messages.clear()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="cll.core.jinja")
+
+
+# -- Django's filters, with Django's meaning ---------------------------------------------------
+
+
+def _date(value, arg=None):
+    # Django converts to the active time zone before these two (expects_localtime).
+    return defaultfilters.date(template_localtime(value), arg)
+
+
+def _time(value, arg=None):
+    return defaultfilters.time(template_localtime(value), arg)
+
+
+DJANGO_FILTERS: dict[str, Callable] = {
+    "date": _date,
+    "time": _time,
+    "linebreaksbr": defaultfilters.linebreaksbr,
+    "linebreaks": defaultfilters.linebreaks_filter,
+    "truncatechars": defaultfilters.truncatechars,
+    "floatformat": defaultfilters.floatformat,
+    "capfirst": defaultfilters.capfirst,
+    "urlize": defaultfilters.urlize,
+    "stringformat": defaultfilters.stringformat,
+    "default_if_none": defaultfilters.default_if_none,
+    "yesno": defaultfilters.yesno,
+    "filesizeformat": defaultfilters.filesizeformat,
+    "add": defaultfilters.add,
+    "urlencode": defaultfilters.urlencode,
+}
+
+
+# -- {% fragment %} ----------------------------------------------------------------------------
+
+
+class FragmentExtension(Extension):
+    """``{% fragment "session-card", session.pk, session.updated_at %}…{% endfragment %}``: the
+    body rendered once per key and kept (rules: ``cll/core/fragments.py``)."""
+
+    tags = {"fragment"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        values = [parser.parse_expression()]
+        while parser.stream.current.type != "block_end":
+            parser.stream.skip_if("comma")
+            values.append(parser.parse_expression())
+        body = parser.parse_statements(("name:endfragment",), drop_needle=True)
+        call = self.call_method("_render", [nodes.ContextReference(), nodes.List(values)])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    @staticmethod
+    def _render(context, values: list[Hashable], caller) -> Markup:
+        name, *shown = values
+        request = context.get("request")
+        html = fragment_get_or_render(
+            fragment_key(name, shown),
+            lambda: str(caller()),
+            secrets=lambda: fragment_secrets(request),
+        )
+        return Markup(html)  # noqa: S704 (the body's own, autoescaped output)

@@ -1,0 +1,167 @@
+"""Pages in Jinja2 print what Django's template language printed (cll/core/jinja.py), their
+messages are found by makemessages, and a page in Django's language still gets the frame."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.template import Context, Template, engines
+from django.test import RequestFactory
+from django.utils import timezone, translation
+
+from cll.core import fragments
+from cll.core.management.commands.makemessages import jinja_messages, jinja_to_python
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def jinja(source: str, **values) -> str:
+    return engines["jinja2"].from_string(source).render(values)
+
+
+def django(source: str, **values) -> str:
+    return Template(source).render(Context(values))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'l\'Université <b>&</b> "quotes"',
+        Decimal("1390.5"),
+        1.25,
+        12345,
+        None,
+        True,
+        dt.date(2026, 12, 6),
+        dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC),
+    ],
+)
+@pytest.mark.parametrize("language", ["fr", "en", "nl"])
+def test_a_value_prints_as_in_djangos_language(value, language):
+    with translation.override(language), timezone.override("Europe/Brussels"):
+        assert jinja("{{ value }}", value=value) == django("{{ value }}", value=value)
+
+
+@pytest.mark.parametrize("language", ["fr", "nl"])
+def test_dates_are_formatted_in_local_time_as_django_does(language):
+    moment = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
+    with translation.override(language), timezone.override("Europe/Brussels"):
+        ours = jinja('{{ m|date("DATETIME_FORMAT") }} {{ m|time("H:i") }}', m=moment)
+        theirs = django('{{ m|date:"DATETIME_FORMAT" }} {{ m|time:"H:i" }}', m=moment)
+    assert ours == theirs
+    assert "14:00" in ours  # Brussels summer time, not UTC
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "nl"])
+def test_translations_are_those_of_djangos_tags_with_their_values_escaped(language):
+    name = "<Ann & Bob's>"
+    with translation.override(language):
+        assert jinja('{{ _("Skip to main content") }}') == django(
+            '{% load i18n %}{% translate "Skip to main content" %}'
+        )
+        ours = jinja("{% trans number=n %}\n  Company number {{ number }}\n{% endtrans %}", n=name)
+        theirs = django(
+            "{% load i18n %}{% blocktranslate trimmed with number=n %}\n  Company number "
+            "{{ number }}\n{% endblocktranslate %}",
+            n=name,
+        )
+        assert ours == theirs
+        assert "&lt;Ann &amp; Bob&#x27;s&gt;" in ours
+        for count in (1, 3):
+            ours = jinja("{% trans count=n %}seat{% pluralize count %}seats{% endtrans %}", n=count)
+            theirs = django(
+                "{% load i18n %}{% blocktranslate count count=n trimmed %}seat{% plural %}seats"
+                "{% endblocktranslate %}",
+                n=count,
+            )
+            assert ours == theirs
+
+
+def test_printing_a_method_instead_of_its_result_is_an_error():
+    class Order:
+        def get_status_display(self):
+            return "Paid"
+
+    assert jinja("{{ o.get_status_display() }}", o=Order()) == "Paid"
+    with pytest.raises(TypeError, match="call it"):
+        jinja("{{ o.get_status_display }}", o=Order())
+
+
+@pytest.mark.django_db
+def test_a_fragment_is_rendered_once_per_key():
+    calls = []
+    source = '{% fragment "demo", item %}{{ count(item) }}{% endfragment %}'
+
+    def count(item):
+        calls.append(item)
+        return f"<{item}>"
+
+    fragments.fragments_clear()
+    assert jinja(source, item=1, count=count) == "&lt;1&gt;"
+    assert jinja(source, item=1, count=count) == "&lt;1&gt;"
+    assert jinja(source, item=2, count=count) == "&lt;2&gt;"
+    assert calls == [1, 2]
+
+
+@pytest.mark.django_db
+def test_a_fragment_showing_the_csrf_field_is_never_kept():
+    request = RequestFactory().get("/")
+    source = '{% fragment "form" %}{{ csrf_input }}{% endfragment %}'
+    template = engines["jinja2"].from_string(source)
+    fragments.fragments_clear()
+    first = template.render({}, request)
+    assert "csrfmiddlewaretoken" in first
+    assert fragments.fragments_count() == 0
+
+
+def test_makemessages_reads_each_message_on_its_line():
+    source = (
+        "<p>{{ _('One') }}</p>\n"
+        "{% trans name=x %}\n  Hello\n  {{ name }}\n{% endtrans %}\n"
+        "{% trans count=n %}a seat{% pluralize count %}{{ count }} seats{% endtrans %}"
+        "{{ pgettext('month', 'May') }}\n"
+    )
+    lines = jinja_to_python(source, "demo.html").splitlines()
+    assert lines[0] == "gettext('One')"
+    assert lines[1] == "gettext('Hello %(name)s')"
+    assert lines[5] == "ngettext('a seat', '%(count)s seats', n); pgettext('month', 'May')"
+
+
+def test_every_message_of_the_pages_is_in_the_catalogues():
+    # What makemessages would collect from jinja2/ is already translated: nothing was lost in
+    # the move from Django's tags (tests/test_translations.py checks the catalogues are full).
+    with (ROOT / "locale" / "fr" / "LC_MESSAGES" / "django.mo").open("rb") as file:
+        catalogue = gettext.GNUTranslations(file)._catalog
+    known = {key[0] if isinstance(key, tuple) else key for key in catalogue}
+    missing = []
+    for page in (ROOT / "jinja2").rglob("*.html"):
+        for _line, function, strings in jinja_messages(page.read_text(), str(page)):
+            context = f"{strings[0]}\x04" if function in {"pgettext", "npgettext"} else ""
+            message = strings[1] if context else strings[0]
+            if context + message not in known:
+                missing.append((page.relative_to(ROOT).as_posix(), message))
+    assert missing == []
+
+
+@pytest.mark.django_db
+def test_a_page_in_djangos_language_gets_the_site_frame():
+    # allauth's own pages (here: signing in with a code) extend templates/base.html, which puts
+    # their blocks into the Jinja2 frame.
+    page = Template(
+        '{% extends "base.html" %}{% block title %}Demo title{% endblock %}'
+        "{% block content %}<p>Demo body</p>{% endblock %}"
+    )
+    request = RequestFactory().get("/fr/")
+    request.user = type("Anonymous", (), {"is_authenticated": False, "is_staff": False})()
+    request.COOKIES = {}
+    with translation.override("fr"):
+        html = page.render(Context({"request": request}))
+    assert "<title>Demo title · CLL Centres de Langues</title>" in html
+    assert "<p>Demo body</p>" in html
+    assert 'class="site-header"' in html
+    assert 'class="site-footer"' in html
