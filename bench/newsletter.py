@@ -35,9 +35,9 @@ What it does, without touching var/ or any existing database:
 Exit status: 0 when every recipient got exactly one message, the signature verified and the
 largest run reached the target, 1 otherwise, 2 when the harness could not run. Options:
 ``--recipients 10000,100000``, ``--workers 2``, ``--connections 2``, ``--bare 20000``,
-``--server postgres://user@host:port``, ``--dkim-rsa dkimpy|openssl`` (dkimpy's pure-Python RSA,
-or the same signature computed by OpenSSL), ``--no-save``; ``BENCH_NEWSLETTER_PROFILE=<path>``
-writes a cProfile of each worker. See docs/benchmarks.md for the figures.
+``--server postgres://user@host:port``, ``--dkim-rsa openssl|dkimpy`` (the signature computed by
+OpenSSL, as shipped, or by dkimpy's pure-Python RSA), ``--no-save``;
+``BENCH_NEWSLETTER_PROFILE=<path>`` writes a cProfile of each worker. See docs/benchmarks.md for the figures.
 """
 
 from __future__ import annotations
@@ -282,45 +282,24 @@ def _campaign(count: int, tag: str):
 # -- The sending workers -----------------------------------------------------------------------
 
 
-def openssl_rsa() -> None:
-    """Make dkimpy compute its RSA signatures with OpenSSL (``cryptography``) instead of Python
-    integers: the same PKCS#1 v1.5 bytes (deterministic), several times faster. dkimpy still
-    canonicalises, hashes and writes the header; only the modular exponentiation moves."""
+def dkim_rsa(kind: str) -> None:
+    """Which RSA dkimpy uses: OpenSSL as shipped (``cll.core.mail``), or its own Python one."""
     import dkim
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
-    keys: dict[int, rsa.RSAPrivateKey] = {}
-    algorithms = {"sha256": hashes.SHA256(), "sha1": hashes.SHA1()}  # noqa: S303 - dkimpy's choice
+    from cll.core import mail
 
-    def sign(digest, private_key) -> bytes:
-        key = keys.get(private_key["modulus"])
-        if key is None:
-            public = rsa.RSAPublicNumbers(private_key["publicExponent"], private_key["modulus"])
-            key = rsa.RSAPrivateNumbers(
-                p=private_key["prime1"],
-                q=private_key["prime2"],
-                d=private_key["privateExponent"],
-                dmp1=private_key["exponent1"],
-                dmq1=private_key["exponent2"],
-                iqmp=private_key["coefficient"],
-                public_numbers=public,
-            ).private_key()
-            keys[private_key["modulus"]] = key
-        prehashed = utils.Prehashed(algorithms[digest.name])
-        return key.sign(digest.digest(), padding.PKCS1v15(), prehashed)
-
-    dkim.RSASSA_PKCS1_v1_5_sign = sign
+    dkim.RSASSA_PKCS1_v1_5_sign = (
+        mail.openssl_rsa_sign if kind == "openssl" else mail.dkimpy_rsa_sign
+    )
 
 
-def _worker_main(public_id: str, connections: int, dkim_rsa: str) -> None:
+def _worker_main(public_id: str, connections: int, dkim_rsa_kind: str) -> None:
     """A sending process: fresh interpreter, sends until nothing is left, prints its figures."""
     sys.path.insert(0, str(REPO))
     import django
 
     django.setup()
-    if dkim_rsa == "openssl":
-        openssl_rsa()
+    dkim_rsa(dkim_rsa_kind)
     from cll.newsletter import sending
     from cll.newsletter.models import Campaign
 
@@ -515,8 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dkim-rsa",
         choices=("dkimpy", "openssl"),
-        default="dkimpy",
-        help="dkimpy's pure-Python RSA, or the same signature computed by OpenSSL",
+        default="openssl",
+        help="the same signature computed by OpenSSL (as shipped) or by dkimpy's Python RSA",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -553,8 +532,9 @@ def main(argv: list[str] | None = None) -> int:
             bare_rate = _bare(sink.port, message, args.bare, args.connections * args.workers)
         finally:
             sink.stop()
+        dkim_rsa("dkimpy")
         sign_ms = _dkim_sign_ms(message)
-        openssl_rsa()
+        dkim_rsa("openssl")
         sign_openssl_ms = _dkim_sign_ms(message)
         for run in runs:
             run["ratio_to_bare"] = round(run["messages_per_second"] / bare_rate, 3)

@@ -247,7 +247,7 @@ if REDIS_URL:
             "KEY_PREFIX": "cll",
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "cll.core.sessions.cached_db"  # Django's, its read prepared
     # The pub/sub layer: one subscription per worker instead of a Redis round trip per message
     # popped (the list-based layer fell behind at a few hundred chat messages per second and
     # dropped them as ChannelFull, bench/chat.py). It delivers at most once, which the chat
@@ -266,7 +266,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SESSION_ENGINE = "cll.core.sessions.db"  # Django's, its read prepared
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 if TASKS_BACKEND == "redis":
@@ -357,9 +357,10 @@ LOGIN_REDIRECT_URL = "accounts:profile"
 # -- Accounts (django-allauth) ----------------------------------------------------------------
 # E-mail is the login (no username); the address is kept in clear text on User and on allauth's
 # EmailAddress because both look it up (docs/architecture.md, "E-mail addresses").
+# Django's and allauth's, reading the signed-in user with a query built once (every request).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "cll.accounts.backends.ModelBackend",
+    "cll.accounts.backends.AuthenticationBackend",
 ]
 ACCOUNT_ADAPTER = "cll.accounts.adapter.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "cll.accounts.forms.SignupForm"

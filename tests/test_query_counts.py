@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cll.core import pagecache
 from cll.courses.tests.factories import make_language, make_session, make_site
 from cll.dsar import services as dsar_services
 from conftest import staff_login
@@ -26,12 +25,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _content_version_read_once(monkeypatch):
-    """The public-content version is read from the database at most once a second
-    (``pagecache.VERSION_TTL``): on a busy machine one of the measured requests would pay for
-    that read and the other not. Read it once per test, so the counts compare the pages."""
-    monkeypatch.setattr(pagecache, "_version", (float("-inf"), ""))
-    monkeypatch.setattr(pagecache, "VERSION_TTL", float("inf"))
+def _content_version_read_once(content_version_read_once):
+    """Every test here compares query counts (conftest.py)."""
 
 
 def _queries(client, url: str) -> tuple[int, str]:

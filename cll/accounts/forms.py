@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import uuid
 
 import phonenumbers
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -17,6 +19,14 @@ from cll.accounts.models import PROFILE_FIELDS, CefrLevel, User
 from cll.accounts.services import is_under_consent_age, profile_create
 from cll.core.widgets import Select
 from cll.lib.formfields import BoundedDateField, BoundedDateInput, today
+
+
+@functools.cache
+def _country_choices(language: str | None) -> list[tuple[str, str]]:
+    # About 250 names, translated and sorted in the active language: once per language (every
+    # profile page and sign-up showed it), not once per form.
+    return [("", "—"), *((code, str(name)) for code, name in countries)]
+
 
 # Markup and line breaks in names would end up in e-mail headers, invoices and HTML.
 _FORBIDDEN_IN_LINE = re.compile(r"[<>\x00-\x1f\x7f]")
@@ -123,7 +133,7 @@ class ProfileFieldsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "—"), *countries]
+        self.fields["country"].choices = _country_choices(get_language())
 
     def _clean_line(self, name: str) -> str:
         value = self.cleaned_data.get(name, "").strip()

@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from cll.core import mail
 from cll.core.outbox import email_deliver, email_queue
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +100,23 @@ def test_it_does_not_let_a_relay_add_a_one_click_unsubscribe_header(signing_mail
     content = _deliver_one(signing_mailer)
     forged = b"List-Unsubscribe: <https://evil.example/u>\r\n" + content
     assert not dkim.verify(forged, dnsfunc=_dns(key))
+
+
+def test_openssl_computes_the_signature_dkimpy_would_compute(key, monkeypatch):
+    # The RSA of dkimpy is replaced by OpenSSL's (cll/core/mail.py): PKCS#1 v1.5 is
+    # deterministic, so the signed message must be the same, byte for byte.
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    message = (
+        b"From: CLL <info@cll.be>\r\nTo: a@example.org\r\nSubject: Test\r\n"
+        b"Date: Sun, 06 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@cll.be>\r\n\r\nHello.\r\n"
+    )
+    assert dkim.RSASSA_PKCS1_v1_5_sign is mail.openssl_rsa_sign
+    ours = mail.dkim_sign(message, domain=DOMAIN, selector=SELECTOR, private_key=pem)
+    monkeypatch.setattr(dkim, "RSASSA_PKCS1_v1_5_sign", mail.dkimpy_rsa_sign)
+    theirs = mail.dkim_sign(message, domain=DOMAIN, selector=SELECTOR, private_key=pem)
+    assert ours == theirs
+    assert dkim.verify(ours, dnsfunc=_dns(key))

@@ -172,7 +172,11 @@ def _queries(client, url: str) -> int:
 
 
 def test_the_lists_read_as_many_rows_for_few_as_for_many_items(
-    client, cecile, django_user_model, time_machine
+    client,
+    cecile,
+    django_user_model,
+    time_machine,
+    content_version_read_once,
 ):
     # Time stands still: a staff session's last activity is written once a minute, which a
     # slow run would otherwise count in one measurement and not the other.

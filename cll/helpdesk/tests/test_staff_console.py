@@ -464,7 +464,9 @@ def _queries(client, url: str) -> int:
     return len(queries)
 
 
-def test_the_queue_reads_as_many_rows_for_a_full_page_as_for_many_pages(signed_in, cecile, adam):
+def test_the_queue_reads_as_many_rows_for_a_full_page_as_for_many_pages(
+    signed_in, cecile, adam, content_version_read_once
+):
     counts, existing = {}, 0
     for total in (TICKETS_PER_PAGE, TICKETS_PER_PAGE * 2 + 3):
         for number in range(existing, total):

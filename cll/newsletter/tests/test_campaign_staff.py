@@ -198,7 +198,9 @@ def test_it_lists_campaigns_with_sent_failed_and_unsubscribed_counts(marketing, 
     assert (stats.total, stats.sent, stats.failed, stats.unsubscribed) == (4, 3, 1, 1)
 
 
-def test_its_list_queries_do_not_grow_with_the_campaigns(marketing, campaign, news):
+def test_its_list_queries_do_not_grow_with_the_campaigns(
+    marketing, campaign, news, content_version_read_once
+):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
             assert marketing.get(BASE).status_code == 200
