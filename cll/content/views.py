@@ -25,8 +25,9 @@ HOME_SESSIONS = 6
 def home(request):
     # What the home page lists changes only with the public content and the date: read once
     # per version (cll/core/fragments.py), so a rendered home page runs no query.
-    context = content_memo("home", (timezone.localdate(),), _home_rows)
-    return render(request, "content/home.html", {**context, "formats": Format})
+    today = timezone.localdate()
+    context = content_memo("home", (today,), _home_rows)
+    return render(request, "content/home.html", {**context, "formats": Format, "today": today})
 
 
 def _home_rows() -> dict[str, list]:

@@ -35,19 +35,22 @@ import functools
 import importlib
 import inspect
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any
 
 import jinja2
 from django.apps import apps
 from django.core.signals import setting_changed
+from django.middleware.csrf import get_token
 from django.template import defaultfilters
 from django.template.backends.jinja2 import Jinja2, get_exception_info
-from django.template.backends.utils import csrf_input_lazy, csrf_token_lazy
+from django.template.backends.utils import csrf_input
 from django.template.exceptions import TemplateDoesNotExist, TemplateSyntaxError
 from django.templatetags.static import static as _static
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import localize
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import escape
 from django.utils.timezone import template_localtime
 from django.utils.translation import (
@@ -93,8 +96,9 @@ class Template:
         values: dict[str, Any] = {}
         if request is not None:
             values["request"] = request
-            values["csrf_input"] = csrf_input_lazy(request)
-            values["csrf_token"] = csrf_token_lazy(request)
+            # One token per page, as Django's {% csrf_token %} (a lazy value evaluated once).
+            values["csrf_input"] = SimpleLazyObject(partial(csrf_input, request))
+            values["csrf_token"] = SimpleLazyObject(partial(get_token, request))
             for context_processor in self.backend.template_context_processors:
                 values.update(context_processor(request))
         if context:

@@ -11,6 +11,7 @@ instance made by ``Model.from_db``: the same object the ORM would give.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from django.db import connections, models
@@ -22,13 +23,14 @@ class RowReader:
         self.model = model
         self.column = column
         self.sample = sample
-        self._built: dict[str, tuple] = {}
+        # Per connection: the converters are the connection's own (one per thread).
+        self._built: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def get(self, value, *, using: str = "default") -> models.Model | None:
         """The row whose column is ``value`` (the first, if several), or None."""
-        sql, names, converters = self._built.get(using) or self._build(using)
         connection = connections[using]
+        sql, names, converters = self._built.get(connection) or self._build(connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, (value,))
             row = cursor.fetchone()
@@ -41,10 +43,12 @@ class RowReader:
                     row[position] = convert(row[position], expression, connection)
         return self.model.from_db(using, names, row)
 
-    def _build(self, using: str) -> tuple:
+    def _build(self, connection) -> tuple:
         with self._lock:
-            queryset = self.model._default_manager.using(using).filter(**{self.column: self.sample})
-            compiler = queryset.query.get_compiler(using)
+            queryset = self.model._default_manager.using(connection.alias).filter(
+                **{self.column: self.sample}
+            )
+            compiler = queryset.query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
             if list(params) != [self.sample]:
                 raise ValueError(f"{self.model.__name__}.{self.column}: the query has {params!r}.")
@@ -53,5 +57,5 @@ class RowReader:
                 [column for column, _sql, _alias in compiler.select]
             )
             built = (sql, names, converters)
-            self._built[using] = built
+            self._built[connection] = built
         return built

@@ -31,12 +31,6 @@ class SessionFilterForm(forms.Form):
             (site.slug, site.name) for site in sites
         ]
 
-    @property
-    def shown_values(self) -> tuple[str, ...]:
-        """What the filter fields show (the raw values asked for): the rendered filters are
-        the same for every request with the same values ({% fragment %} key)."""
-        return tuple(str(self[name].value() or "") for name in self.fields)
-
     def filters(self) -> dict[str, str]:
         """The valid, non-empty filters, ready for ``selectors.session_list_for``."""
         if not self.is_bound:

@@ -6,6 +6,7 @@ from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from cll.core.fragments import content_memo
@@ -22,8 +23,13 @@ SESSIONS_PER_PAGE = 12
 @public_page(params=(*SessionFilterForm.base_fields, "page"))
 def session_list(request):
     languages, sites = content_memo("catalogue-choices", (), selectors.filter_choices_for)
-    form = SessionFilterForm(request.GET or None, languages=languages, sites=sites)
-    filters = form.filters()
+    # What the filter fields show (the raw values asked for). The form itself is built only
+    # when its rendered fragment or the filters for these values are not kept yet.
+    shown = tuple(request.GET.get(name) or "" for name in SessionFilterForm.base_fields)
+    form = SimpleLazyObject(
+        lambda: SessionFilterForm(request.GET or None, languages=languages, sites=sites)
+    )
+    filters = content_memo("catalogue-filters", shown, form.filters)
     today = timezone.localdate()
     number = request.GET.get("page")
     # The page's rows change only with the public content (and the date): kept per filter
@@ -33,10 +39,19 @@ def session_list(request):
         (today, tuple(sorted(filters.items())), number),
         lambda: _catalogue_page(filters, number, today),
     )
+    # What the results show: the rows above, and links that keep the values asked for.
+    results_key = (today, shown, number)
     return render(
         request,
         "courses/session_list.html",
-        {"form": form, "filters": filters, "page": page, "sessions": page.object_list},
+        {
+            "form": form,
+            "shown": shown,
+            "results_key": results_key,
+            "filters": filters,
+            "page": page,
+            "sessions": page.object_list,
+        },
     )
 
 

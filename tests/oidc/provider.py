@@ -63,7 +63,7 @@ def provider_login(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
             )
             if user is not None:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="cll.accounts.backends.ModelBackend")
                 return redirect(next_url)
         return HttpResponse("bad credentials", status=400)
     from django.middleware.csrf import get_token
