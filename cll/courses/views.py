@@ -29,7 +29,7 @@ def session_list(request):
     form = SimpleLazyObject(
         lambda: SessionFilterForm(request.GET or None, languages=languages, sites=sites)
     )
-    filters = content_memo("catalogue-filters", shown, form.filters)
+    filters = content_memo("catalogue-filters", shown, lambda: form.filters())
     today = timezone.localdate()
     number = request.GET.get("page")
     # The page's rows change only with the public content (and the date): kept per filter
