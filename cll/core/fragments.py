@@ -2,12 +2,10 @@
 
 A page that cannot come whole from the page cache (every signed-in page, every cache miss) is
 mostly made of pieces that are the same for thousands of requests: a session's card, the
-footer, a news card. Django renders each of them again on every request, and that rendering is
-most of a page's time (bench/profile_page.py). The ``{% fragment %}`` tag
-(``cll/core/templatetags/fragments.py``) renders such a piece once per key and reuses the HTML:
+footer, a news card, a page's list of results. The ``{% fragment %}`` tag of the pages
+(``cll/core/jinja.py``) renders such a piece once per key and reuses the HTML:
 
-    {% load fragments %}
-    {% fragment "session-card" session.pk session.updated_at session.has_started %}
+    {% fragment "session-card", session.pk, session.updated_at, session.has_started %}
       ... the card ...
     {% endfragment %}
 

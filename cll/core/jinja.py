@@ -17,7 +17,8 @@ What a page has (see CONTRIBUTING, "Writing a page"):
   the same message ids as ``{% translate %}``/``{% blocktranslate trimmed %}``, found by
   ``manage.py makemessages`` (``cll/core/management/commands/makemessages.py``). Translations
   are trusted text; the values put in them are escaped;
-- ``url(name, *args, **kwargs)``, ``static(path)``, ``now(format)``, ``querystring(**changes)``;
+- ``url(name, *args, **kwargs)``, ``optional_url(...)`` (``""`` when no route has the name),
+  ``static(path)``, ``now(format)``, ``querystring(**changes)``;
 - Django's filters under their usual names with their usual meaning (``date``, ``time``,
   ``linebreaksbr``, ``floatformat``, ``yesno``...); ``default`` is Jinja's (``|default(x,
   true)`` for Django's "if false");
@@ -47,7 +48,7 @@ from django.template.backends.jinja2 import Jinja2, get_exception_info
 from django.template.backends.utils import csrf_input
 from django.template.exceptions import TemplateDoesNotExist, TemplateSyntaxError
 from django.templatetags.static import static as _static
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import localize
 from django.utils.functional import SimpleLazyObject
@@ -130,6 +131,7 @@ def environment(**options) -> jinja2.Environment:
         pgettext=_pgettext,
         npgettext=_npgettext,
         url=url,
+        optional_url=optional_url,
         static=static,
         now=now,
         querystring=querystring,
@@ -230,6 +232,15 @@ def url(name: str, *args, **kwargs) -> str:
     if args or kwargs:
         return reverse(name, args=args or None, kwargs=kwargs or None)
     return _plain_url(name, get_language())
+
+
+def optional_url(name: str, *args, **kwargs) -> str:
+    """``url()``, or ``""`` when no route has that name (a page of an app that may not be
+    installed: the link is left out), as ``{% url ... as var %}`` did."""
+    try:
+        return url(name, *args, **kwargs)
+    except NoReverseMatch:
+        return ""
 
 
 @functools.lru_cache(maxsize=2048)
