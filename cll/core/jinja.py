@@ -52,7 +52,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import localize
 from django.utils.functional import SimpleLazyObject
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.timezone import template_localtime
 from django.utils.translation import (
     get_language,
@@ -174,8 +174,9 @@ def _finalize(value):
 
 
 def render_value(value) -> str:
-    """A value as Django's templates print it: localised, in local time, escaped."""
-    return escape(localize(template_localtime(value)))
+    """A value as Django's templates print it: localised, in local time, escaped unless it is
+    already safe HTML (``render_value_in_context``)."""
+    return conditional_escape(localize(template_localtime(value)))
 
 
 # -- Translations ------------------------------------------------------------------------------

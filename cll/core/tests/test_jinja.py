@@ -13,6 +13,7 @@ from django.conf import settings
 from django.template import Context, Template, engines
 from django.test import RequestFactory
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 
 from cll.core import fragments
 from cll.core.management.commands.makemessages import jinja_messages, jinja_to_python
@@ -80,6 +81,18 @@ def test_translations_are_those_of_djangos_tags_with_their_values_escaped(langua
                 n=count,
             )
             assert ours == theirs
+
+
+def test_safe_html_put_into_a_translation_is_not_escaped_twice():
+    link = mark_safe('<a href="/fr/">x</a>')
+    with translation.override("en"):
+        ours = jinja("{% trans number=link %}Company number {{ number }}{% endtrans %}", link=link)
+        theirs = django(
+            "{% load i18n %}{% blocktranslate with number=link %}Company number {{ number }}"
+            "{% endblocktranslate %}",
+            link=link,
+        )
+    assert ours == theirs == 'Company number <a href="/fr/">x</a>'
 
 
 def test_printing_a_method_instead_of_its_result_is_an_error():
