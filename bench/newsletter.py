@@ -37,7 +37,8 @@ largest run reached the target, 1 otherwise, 2 when the harness could not run. O
 ``--recipients 10000,100000``, ``--workers 2``, ``--connections 2``, ``--bare 20000``,
 ``--server postgres://user@host:port``, ``--dkim-rsa openssl|dkimpy`` (the signature computed by
 OpenSSL, as shipped, or by dkimpy's pure-Python RSA), ``--no-save``;
-``BENCH_NEWSLETTER_PROFILE=<path>`` writes a cProfile of each worker. See docs/benchmarks.md for the figures.
+``BENCH_NEWSLETTER_PROFILE=<path>`` writes a cProfile of each worker. See docs/benchmarks.md for
+the figures.
 """
 
 from __future__ import annotations

@@ -123,6 +123,9 @@ class Template:
 def environment(**options) -> jinja2.Environment:
     options.setdefault("extensions", []).extend(["jinja2.ext.i18n", FragmentExtension])
     options["finalize"] = _finalize
+    # As Django's language: a missing value prints nothing and its attributes are missing too,
+    # rather than an error page (calling a missing method still fails).
+    options["undefined"] = jinja2.ChainableUndefined
     env = jinja2.Environment(**options)  # noqa: S701 (autoescape is on: Django's backend sets it)
     env.globals.update(
         _=_gettext,

@@ -95,6 +95,11 @@ def test_safe_html_put_into_a_translation_is_not_escaped_twice():
     assert ours == theirs == 'Company number <a href="/fr/">x</a>'
 
 
+def test_a_missing_value_prints_nothing_as_in_djangos_language():
+    assert jinja("[{{ missing }}|{{ missing.attribute.deeper }}|{{ d.nope }}]", d={}) == "[||]"
+    assert django("[{{ missing }}|{{ missing.attribute.deeper }}|{{ d.nope }}]", d={}) == "[||]"
+
+
 def test_printing_a_method_instead_of_its_result_is_an_error():
     class Order:
         def get_status_display(self):
