@@ -33,7 +33,7 @@ its result is an error, not a silent ``<bound method ...>``.
 from __future__ import annotations
 
 import functools
-import importlib
+import importlib.util
 import inspect
 from collections.abc import Callable, Hashable
 from functools import partial
@@ -44,7 +44,7 @@ from django.apps import apps
 from django.core.signals import setting_changed
 from django.middleware.csrf import get_token
 from django.template import defaultfilters
-from django.template.backends.jinja2 import Jinja2, get_exception_info
+from django.template.backends.jinja2 import Jinja2, Origin, get_exception_info
 from django.template.backends.utils import csrf_input
 from django.template.exceptions import TemplateDoesNotExist, TemplateSyntaxError
 from django.templatetags.static import static as _static
@@ -91,7 +91,7 @@ class Template:
         self.template = template
         self.backend = backend
         self.name = template.name
-        self.origin = type("Origin", (), {"name": template.filename, "template_name": self.name})
+        self.origin = Origin(name=template.filename, template_name=self.name)
 
     def render(self, context: dict | None = None, request=None) -> str:
         values: dict[str, Any] = {}
@@ -112,7 +112,7 @@ class Template:
             raise new from exc
 
     def _render(self, values: dict[str, Any]) -> str:
-        # Replaced in tests (cll/lib/testing/jinja.py) to send Django's template_rendered
+        # Replaced in tests (conftest.py) to send Django's template_rendered
         # signal, so that the test client's response.context and .templates work.
         return self.template.render(values)
 
