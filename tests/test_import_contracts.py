@@ -7,6 +7,7 @@ The project is copied to a temporary directory, a throw-away module is added the
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -64,3 +65,24 @@ def test_it_fails_on_deliberate_violations(project):
     assert "Contracts: 1 kept, 3 broken." in report
     for module in PROBES:
         assert f"{module} ->" in report, module
+
+
+def test_imports_are_at_the_top_of_their_modules():
+    # docs/architecture.md, "Layers": an import inside a function hides a dependency from the
+    # contracts; only AppConfig.ready() may import (Django's app registry must be ready).
+    # Tests and migrations are exempt.
+    root = Path(__file__).resolve().parent.parent / "cll"
+    hidden = []
+    for module in sorted(root.rglob("*.py")):
+        if {"tests", "migrations"} & set(module.relative_to(root).parts):
+            continue
+        tree = ast.parse(module.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if function.name == "ready":
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    hidden.append(f"{module.relative_to(root)}:{node.lineno} {ast.unparse(node)}")
+    assert hidden == []

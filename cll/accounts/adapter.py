@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -80,7 +82,6 @@ class AccountAdapter(DefaultAccountAdapter):
         return not authenticated_recently(self.request)
 
     def _mail_context(self, email: str, context: dict) -> dict:
-        from allauth.core import context as allauth_context
 
         # allauth's messages greet "from {{ current_site.name }}": our name, not the host name.
         site = SimpleNamespace(
@@ -151,7 +152,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def get_app(self, request, provider, client_id=None):
         """A provider this server has no credentials for answers 404 at its sign-in and
         callback addresses (as allauth's OpenID Connect views do), not a 500."""
-        from allauth.socialaccount.models import SocialApp
 
         try:
             return super().get_app(request, provider, client_id=client_id)
@@ -166,7 +166,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
 @functools.cache
 def _no_social_app() -> type[Exception]:
-    from allauth.socialaccount.models import SocialApp
 
     # Still a DoesNotExist for allauth's own handlers, and a 404 for Django's.
     return type("NoSocialApp", (SocialApp.DoesNotExist, Http404), {})

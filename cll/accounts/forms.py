@@ -8,8 +8,11 @@ import re
 import uuid
 
 import phonenumbers
+from allauth.account.adapter import get_adapter
+from allauth.core import ratelimit
 from django import forms
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -17,15 +20,16 @@ from django_countries import countries
 from cll.accounts.hooks import signup_extras
 from cll.accounts.models import PROFILE_FIELDS, CefrLevel, User
 from cll.accounts.services import is_under_consent_age, profile_create
+from cll.core.choices import FixedChoices
 from cll.core.widgets import Select
 from cll.lib.formfields import BoundedDateField, BoundedDateInput, today
 
 
 @functools.cache
-def _country_choices(language: str | None) -> list[tuple[str, str]]:
+def _country_choices(language: str | None) -> FixedChoices:
     # About 250 names, translated and sorted in the active language: once per language (every
-    # profile page and sign-up showed it), not once per form.
-    return [("", "—"), *((code, str(name)) for code, name in countries)]
+    # profile page and sign-up showed it), not once per form, and written once per selection.
+    return FixedChoices([("", "—"), *countries])
 
 
 # Markup and line breaks in names would end up in e-mail headers, invoices and HTML.
@@ -314,7 +318,6 @@ class RateLimitedFormMixin:
 
     def rate_limit(self, *, action: str, message, key: str | None = None) -> None:
         """Spend one unit of ``action``; raise ``message`` as a form error when none is left."""
-        from allauth.core import ratelimit
 
         if self.request is not None and not ratelimit.consume(self.request, action=action, key=key):
             raise forms.ValidationError(message, code=RATE_LIMITED)
@@ -395,7 +398,6 @@ class AccountReactivateForm(RateLimitedFormMixin, forms.Form):
     )
 
     def clean(self):
-        from allauth.account.adapter import get_adapter
 
         cleaned = super().clean()
         email, password = cleaned.get("email"), cleaned.get("password")
@@ -487,7 +489,6 @@ class HandoverForm(RateLimitedFormMixin, forms.Form):
         return email
 
     def clean(self):
-        from django.contrib.auth.password_validation import validate_password
 
         cleaned = super().clean()
         one, two = cleaned.get("password1"), cleaned.get("password2")

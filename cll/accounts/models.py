@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -110,7 +111,6 @@ class LearnerProfile(models.Model):
         return f"profile:{self.user.public_id}"
 
     def get_absolute_url(self):
-        from django.urls import reverse
 
         return reverse("accounts:profile")
 

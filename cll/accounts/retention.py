@@ -18,11 +18,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from allauth.account.models import EmailAddress
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import ngettext_lazy
 
@@ -151,8 +154,6 @@ def inactive_account_warn(*, user: User, now: datetime) -> None:
 
 
 def _login_path(language: str) -> str:
-    from django.urls import reverse
-    from django.utils import translation
 
     with translation.override(language):
         return reverse("account_login")
@@ -208,7 +209,6 @@ def prune_inactive_accounts(*, dry_run: bool = False) -> int:
 def unconfirmed_registrations(*, now: datetime) -> QuerySet[User]:
     """Accounts with an e-mail address never confirmed, none confirmed, never signed in, made
     before the rule's period."""
-    from allauth.account.models import EmailAddress
 
     before = now - timedelta(days=RETENTION[UNCONFIRMED_REGISTRATION].days)
     addresses = EmailAddress.objects.filter(user=OuterRef("pk"))
@@ -246,7 +246,6 @@ def prune_parental_consent_requests(*, dry_run: bool = False) -> int:
 @pruner("user-session")
 def prune_ended_user_sessions(*, dry_run: bool = False) -> int:
     """Deletes the rows of the "my sessions" list whose sign-in session has ended."""
-    from django.apps import apps
 
     if not apps.is_installed("allauth.usersessions"):
         return 0

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+import uuid
+from importlib import import_module
 from typing import Any
 
+from allauth.account.models import EmailAddress
+from allauth.usersessions.models import UserSession
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from cll.accounts.models import (
     PROFILE_FIELDS,
@@ -97,17 +104,11 @@ def sessions_end_all(*, user: User) -> int:
     session may predate that list (or be opened without its middleware). Each session is
     deleted through the session engine, so cached copies go too.
     """
-    from importlib import import_module
-
-    from django.conf import settings
 
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
     keys: set[str] = set()
-    from django.apps import apps
 
     if apps.is_installed("allauth.usersessions"):
-        from allauth.usersessions.models import UserSession
-
         keys.update(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
         UserSession.objects.filter(user=user).delete()
     get_model = getattr(store_class, "get_model_class", None)
@@ -160,7 +161,6 @@ def age_on(birth_date, today=None) -> int:
 
 
 def is_under_consent_age(birth_date) -> bool:
-    from django.conf import settings
 
     return birth_date is not None and age_on(birth_date) < settings.DIGITAL_CONSENT_AGE
 
@@ -168,11 +168,6 @@ def is_under_consent_age(birth_date) -> bool:
 def parental_consent_request_create(*, parent_email: str, language: str) -> None:
     """A child under the consent age asks a parent: keep only the parent's address (sealed
     with the request's own key) and the hash of the link, and e-mail the link (outbox)."""
-    import datetime
-
-    from django.conf import settings
-    from django.urls import reverse
-    from django.utils import translation
 
     link = link_token_new(lifetime=datetime.timedelta(days=settings.PARENTAL_CONSENT_LINK_DAYS))
     with transaction.atomic():
@@ -252,7 +247,6 @@ def _child_create(*, guardian: User, data: dict[str, Any]) -> User:
     included (each was an account created from this one: otherwise adding and handing over in
     turn would give accounts to any number of addresses). Raises ChildLimitReached beyond it.
     """
-    import uuid
 
     # Lock the guardian's row: two additions at once by the same guardian queue here, so both
     # cannot count the children before either adds one and go past the cap together.
@@ -302,7 +296,6 @@ def child_add(*, guardian: User, data: dict[str, Any]) -> User:
 
 def child_can_take_over(child: User) -> bool:
     """Whether the child has reached the digital consent age (by the birth date on file)."""
-    from django.conf import settings
 
     profile = LearnerProfile.objects.filter(user=child).first()
     birth_date = profile.birth_date if profile else None
@@ -312,7 +305,6 @@ def child_can_take_over(child: User) -> bool:
 def guardianship_handover(*, guardian: User, child: User, email: str, password: str) -> User:
     """The child, now old enough, takes over their account: their own e-mail address (to be
     verified at their first sign-in) and password; the guardianship ends."""
-    from allauth.account.models import EmailAddress
 
     with transaction.atomic():
         child = User.objects.select_for_update().get(pk=child.pk)

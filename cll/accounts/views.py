@@ -6,11 +6,13 @@ from collections.abc import Callable
 
 from allauth.account.decorators import reauthentication_required
 from allauth.account.views import PasswordChangeView, SignupView
+from allauth.socialaccount.models import SocialAccount
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -121,7 +123,6 @@ def _history(user) -> list[dict]:
 
 def _social_accounts(user) -> list:
     # Linked sign-in providers (allauth.socialaccount), unlinked from /account/3rdparty/.
-    from allauth.socialaccount.models import SocialAccount
 
     linked = []
     for account in SocialAccount.objects.filter(user=user).order_by("provider", "pk"):
@@ -206,8 +207,6 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
     if parental_consent_request_get(token=token) is None:
         return render(request, "accounts/parental_consent_invalid.html", status=404)
     if not request.user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
         return redirect_to_login(request.get_full_path())
     form = ChildProfileForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():

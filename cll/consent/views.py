@@ -16,7 +16,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -249,8 +249,6 @@ def policy_version(request: HttpRequest, number: int) -> HttpResponse:
     """A published version of the cookie policy, as it was."""
     version = cookie_policy_version_get(number)
     if version is None:
-        from django.http import Http404
-
         raise Http404
     sections = []
     for category in registry.CATEGORIES:

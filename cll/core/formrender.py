@@ -43,6 +43,8 @@ from django.template import TemplateDoesNotExist
 from django.template.base import render_value_in_context
 from django.utils.safestring import SafeData, SafeString
 
+from cll.core.choices import FixedChoices
+
 logger = logging.getLogger(__name__)
 
 
@@ -434,29 +436,43 @@ def select_html(widget, name: str, value, attrs: dict | None) -> str | None:
     if multiple:
         built["multiple"] = True
     try:
-        html = [f'<select name="{_text(name)}"', _attrs(built), ">"]
-        has_selected = False
-        for option_value, option_label in widget.choices:
-            if option_value is None:
-                option_value = ""
-            if isinstance(option_label, list | tuple):
-                group_name, choices = option_value, option_label
-            else:
-                group_name, choices = None, ((option_value, option_label),)
-            if group_name:
-                html.append(f'\n  <optgroup label="{_text(group_name)}">')
-            for subvalue, sublabel in choices:
-                selected = (not has_selected or multiple) and str(subvalue) in values
-                has_selected |= selected
-                html.append(
-                    f'\n  <option value="{_stringformat(subvalue)}"'
-                    f"{' selected' if selected else ''}>{_text(sublabel)}</option>\n"
-                )
-            if group_name:
-                html.append("\n  </optgroup>")
+        head = f'<select name="{_text(name)}"{_attrs(built)}>'
+        choices = widget.choices
+        if isinstance(choices, FixedChoices):
+            key = (tuple(values), multiple)
+            options = choices.written.get(key)
+            if options is None:
+                options = _options(choices, values, multiple)
+                if len(choices.written) < FixedChoices.KEPT:
+                    choices.written[key] = options
+        else:
+            options = _options(choices, values, multiple)
     except _Unsupported:
         return None
-    html.append("\n</select>")
+    return head + options + "\n</select>"
+
+
+def _options(choices, values, multiple: bool) -> str:
+    html = []
+    has_selected = False
+    for option_value, option_label in choices:
+        if option_value is None:
+            option_value = ""
+        if isinstance(option_label, list | tuple):
+            group_name, group = option_value, option_label
+        else:
+            group_name, group = None, ((option_value, option_label),)
+        if group_name:
+            html.append(f'\n  <optgroup label="{_text(group_name)}">')
+        for subvalue, sublabel in group:
+            selected = (not has_selected or multiple) and str(subvalue) in values
+            has_selected |= selected
+            html.append(
+                f'\n  <option value="{_stringformat(subvalue)}"'
+                f"{' selected' if selected else ''}>{_text(sublabel)}</option>\n"
+            )
+        if group_name:
+            html.append("\n  </optgroup>")
     return "".join(html)
 
 

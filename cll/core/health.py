@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest
 from django.tasks import default_task_backend
+from django.tasks.exceptions import TaskResultDoesNotExist
 
 
 def _database() -> None:
@@ -31,7 +32,6 @@ def _tasks() -> None:
     backend = default_task_backend
     # The database backend stores tasks in a table; Redis backends in Redis. Either way, reading
     # a result that does not exist must answer "not found", proving the store is reachable.
-    from django.tasks.exceptions import TaskResultDoesNotExist
 
     try:
         backend.get_result(str(uuid.uuid4()))

@@ -7,10 +7,14 @@ never has to read a traceback to learn which line of their environment file is w
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import environ
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 _MISSING = object()
@@ -105,9 +109,6 @@ def rsa_private_key_file(name: str, default: Any = _MISSING) -> Any:
     """A path to a readable PEM file holding an RSA private key (e.g. a DKIM signing key)."""
 
     def parse(raw: str) -> str:
-        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-        from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
         with open(raw, "rb") as handle:
             key = load_pem_private_key(handle.read(), password=None)
         if not isinstance(key, RSAPrivateKey) or key.key_size < 2048:
@@ -132,10 +133,6 @@ def load_settings_or_exit() -> None:
     Called by manage.py and the WSGI/ASGI entry points, so an operator sees
     "Configuration error: SECRET_KEY is required..." instead of a traceback.
     """
-    import sys
-
-    from django.conf import settings
-
     try:
         settings.INSTALLED_APPS  # noqa: B018 - touching a setting imports the settings module
     except ImproperlyConfigured as exc:

@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -195,8 +195,6 @@ class PruneCommand(BaseCommand):
     def handle(self, *args, dry_run: bool = False, **options) -> None:
         [run] = retention_run(dry_run=dry_run, rules=[self.rule])
         if run.error:
-            from django.core.management.base import CommandError
-
             raise CommandError(f"The pruner of rule {self.rule!r} failed: {run.error}.")
         verb = "would go" if dry_run else "went"
         self.stdout.write(f"{run.count} {self.noun} {verb} (rule {self.rule!r}).")

@@ -185,8 +185,6 @@ def staff_recipients(*, role: str) -> list[tuple[str, str]]:
 def person_language(user: Any) -> str:
     """The language to write to ``user`` in: theirs when the account knows it (a ``language``
     attribute holding one of ``settings.LANGUAGES``), else the site's default."""
-    from django.conf import settings
-
     language = getattr(user, "language", "") or ""
     return (
         language

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from django import forms
+from django.utils.choices import normalize_choices
 
+from cll.core.choices import FixedChoices
 from cll.core.widgets import Select
 
 CHOICES = [
@@ -35,3 +39,22 @@ def test_a_form_field_renders_with_it_as_with_django():
 
     form = Form(data={"ours": "FR", "theirs": "FR"})
     assert str(form["ours"]).replace("ours", "x") == str(form["theirs"]).replace("theirs", "x")
+
+
+def test_fixed_choices_write_the_same_select_once_per_selection():
+    choices = FixedChoices([("", "—"), ("BE", "Belgique"), ("FR", "France"), ("NL", "Pays-Bas")])
+    assert normalize_choices(choices) is choices
+    assert copy.deepcopy(choices) is choices
+    field = forms.ChoiceField(choices=choices, required=False, widget=Select())
+    plain = forms.ChoiceField(choices=list(choices), required=False, widget=forms.Select())
+    for value in ("", "FR", "NL", "FR", "XX"):
+        ours = field.widget.render("country", value)
+        django_s = plain.widget.render("country", value)
+        assert ours == django_s
+    assert set(choices.written) == {
+        (("",), False),
+        (("FR",), False),
+        (("NL",), False),
+        (("XX",), False),
+    }
+    assert field.valid_value("BE") and not field.valid_value("XX")
