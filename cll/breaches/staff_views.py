@@ -1,5 +1,5 @@
 """Staff pages of the breach register (Privacy officer and Administrator), templates under
-templates/breaches/staff/.
+jinja2/breaches/staff/.
 
 Thin views: the services write the register (and its audit entries) and e-mail people through
 the outbox; the selectors read it and tell where each breach stands against the 72 hours.

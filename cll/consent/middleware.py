@@ -1,7 +1,7 @@
 """Per-response Content-Security-Policy for pages that inject consented third-party tags.
 
 The site-wide CSP (``SECURE_CSP``) allows no third-party host. A page that injects Google's
-tags (``templates/consent/_tags.html``, only for a visitor who consented and sends no DNT/GPC
+tags (``jinja2/consent/_tags.html``, only for a visitor who consented and sends no DNT/GPC
 signal) gets the tag hosts added to ``script-src``/``connect-src``/``img-src`` through
 ``response._csp_config``, which Django's ``ContentSecurityPolicyMiddleware`` reads (the
 mechanism behind ``django.views.decorators.csp.csp_override``). Pages served from the page cache

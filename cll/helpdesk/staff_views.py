@@ -1,4 +1,4 @@
-"""Staff console of the helpdesk (templates under templates/helpdesk/staff/): Customer service
+"""Staff console of the helpdesk (templates under jinja2/helpdesk/staff/): Customer service
 and the Administrator only (``staff_role_required``).
 
 Thin views: the selectors check the role again and audit every read of a ticket, the services

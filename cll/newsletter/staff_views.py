@@ -1,4 +1,4 @@
-"""Staff pages of the newsletter (templates under templates/newsletter/staff/), for Marketing
+"""Staff pages of the newsletter (templates under jinja2/newsletter/staff/), for Marketing
 and the Administrator; every view is decorated with ``staff_role_required``.
 
 - Campaigns: write (per-language versions), preview, test send, schedule or send, cancel,

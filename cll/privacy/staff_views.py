@@ -1,5 +1,5 @@
 """Staff pages of the privacy app (Privacy officer and Administrator), templates under
-templates/privacy/staff/: the privacy officer's home, the record of processing activities and
+jinja2/privacy/staff/: the privacy officer's home, the record of processing activities and
 the retention dry run.
 
 Thin views: ``ropa`` builds the record, ``retention`` runs the pruners dry. The home links the

@@ -1,4 +1,4 @@
-"""Staff pages of the shop (templates under templates/shop/staff/): every view is decorated
+"""Staff pages of the shop (templates under jinja2/shop/staff/): every view is decorated
 with ``staff_role_required`` (cll.core.roles), the roles it opens to.
 
 - Billing and the Administrator: orders (list, detail, refund), invoice and credit-note PDFs,
