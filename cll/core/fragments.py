@@ -51,21 +51,16 @@ def fragment_get_or_render(
     """The HTML kept under ``key``, or ``render()``'s, kept unless it contains one of the
     strings ``secrets()`` gives once it has rendered (this request's CSP nonce, the CSRF form
     field: per-request values a shared piece of HTML must never carry)."""
-    with _lock:
-        html = _store.get(key)
-        if html is not None:
-            _store.move_to_end(key)
-            return html
-    html = render()
-    if any(secret and secret in html for secret in secrets()):
-        logger.error(
-            "Fragment %r shows a per-request value (CSRF token or CSP nonce): not cached.", key[0]
-        )
-        return html
-    with _lock:
-        _store[key] = html
-        while len(_store) > settings.FRAGMENT_CACHE_ENTRIES:
-            _store.popitem(last=False)
+    html = _kept(key)
+    if html is _MISSING:
+        html = render()
+        if any(secret and secret in html for secret in secrets()):
+            logger.error(
+                "Fragment %r shows a per-request value (CSRF token or CSP nonce): not cached.",
+                key[0],
+            )
+        else:
+            _keep(key, html)
     return html
 
 
@@ -79,16 +74,30 @@ def content_memo[T](name: str, values: tuple, compute: Callable[[], T]) -> T:
     of model instances whose related rows were selected with them, not a lazy query.
     """
     key = ("content-memo", name, content_version(), *(_hashable(value) for value in values))
+    value = _kept(key)
+    if value is _MISSING:
+        value = compute()
+        _keep(key, value)
+    return value
+
+
+_MISSING = object()
+
+
+def _kept(key: Hashable) -> Any:
+    """What the bounded LRU holds under ``key`` (now the most recently used), else _MISSING."""
     with _lock:
-        if key in _store:
+        value = _store.get(key, _MISSING)
+        if value is not _MISSING:
             _store.move_to_end(key)
-            return _store[key]
-    value = compute()
+        return value
+
+
+def _keep(key: Hashable, value: Any) -> None:
     with _lock:
         _store[key] = value
         while len(_store) > settings.FRAGMENT_CACHE_ENTRIES:
             _store.popitem(last=False)
-    return value
 
 
 def fragment_key(name: str, values) -> tuple:

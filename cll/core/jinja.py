@@ -46,7 +46,7 @@ from django.middleware.csrf import get_token
 from django.template import defaultfilters
 from django.template.backends.jinja2 import Jinja2, Origin, get_exception_info
 from django.template.backends.utils import csrf_input
-from django.template.exceptions import TemplateDoesNotExist, TemplateSyntaxError
+from django.template.exceptions import TemplateSyntaxError
 from django.templatetags.static import static as _static
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
@@ -72,18 +72,12 @@ from cll.core.fragments import fragment_get_or_render, fragment_key, fragment_se
 class Engine(Jinja2):
     """Django's Jinja2 backend with Django's context precedence and test instrumentation."""
 
+    # Django's backend, with its errors; only the Template wrapper is ours.
     def from_string(self, template_code):
-        return Template(self.env.from_string(template_code), self)
+        return Template(super().from_string(template_code).template, self)
 
     def get_template(self, template_name):
-        try:
-            return Template(self.env.get_template(template_name), self)
-        except jinja2.TemplateNotFound as exc:
-            raise TemplateDoesNotExist(exc.name, backend=self) from exc
-        except jinja2.TemplateSyntaxError as exc:
-            new = TemplateSyntaxError(exc.args)
-            new.template_debug = get_exception_info(exc)
-            raise new from exc
+        return Template(super().get_template(template_name).template, self)
 
 
 class Template:

@@ -30,10 +30,7 @@ class FrameNode(template.Node):
             for node in self.nodelist.get_nodes_by_type(PartNode):
                 html = node.nodelist.render(context)
                 parts[node.name] = None if html.strip() == marker else mark_safe(html)  # noqa: S308
-        values = context.flatten()
-        values["parts"] = parts
-        request = values.get("request")
-        return engines["jinja2"].get_template("frame/dtl.html").render(values, request)
+        return _render_jinja("frame/dtl.html", context, parts=parts)
 
 
 class PartNode(template.Node):
@@ -67,7 +64,11 @@ def jinja_include(context, name: str, **values) -> str:
     """``{% jinja_include "accounts/includes/form_fields.html" form=attrs.form %}``: a Jinja2
     piece of the site inside a template in Django's language (allauth's elements), so that
     there is one copy of it."""
+    return mark_safe(_render_jinja(name, context, **values))  # noqa: S308 (autoescaped output)
+
+
+def _render_jinja(name: str, context, **values) -> str:
+    # The Jinja2 template with everything the Django template had, and ``values``.
     merged = context.flatten()
     merged.update(values)
-    html = engines["jinja2"].get_template(name).render(merged, merged.get("request"))
-    return mark_safe(html)  # noqa: S308 (an autoescaped template's output)
+    return engines["jinja2"].get_template(name).render(merged, merged.get("request"))
