@@ -12,9 +12,14 @@ footer, a news card, a page's list of results. The ``{% fragment %}`` tag of the
 The key is the fragment's name, the active language, the public-content version
 (``pagecache.content_version()``, which changes with any catalogue or news edit) and the values
 given. The rule for whoever writes one: **a fragment shows only what its key names** — never the
-person, their session, a form's CSRF token or the response's CSP nonce. As a safety net, output
-that contains this request's CSRF token or CSP nonce is used for this response but never kept,
-and the mistake is logged, so an error costs speed, never another visitor's token.
+person, their session or the response's CSP nonce.
+
+A form may sit in a fragment with its ``{{ csrf_input }}``: the field is kept as a marker and
+each request gets its own field back (one ``str.replace``), so a page's static forms — "sign
+out", "object to this use" — need not be rendered per request. Any other per-request value in
+the output (this request's CSP nonce, its CSRF token written any other way, a CSRF field that is
+not this request's) is a mistake: the HTML is used for this response but never kept, and the
+mistake is logged, so an error costs speed, never another visitor's token.
 
 The store is a bounded LRU per process (``CLL_FRAGMENT_CACHE_ENTRIES``), shared by the threads
 of a worker; no cache server round trip, no pickling. A fragment is recomputed after a deploy
@@ -24,6 +29,7 @@ of a worker; no cache server round trip, no pickling. A fragment is recomputed a
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -32,6 +38,7 @@ from typing import Any
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.middleware.csp import get_nonce
+from django.utils.functional import empty
 from django.utils.translation import get_language
 
 from cll.core.pagecache import content_version
@@ -40,28 +47,51 @@ logger = logging.getLogger(__name__)
 
 # Present in the HTML of any form that carries a CSRF token: such a form is per request.
 _CSRF_FIELD = "csrfmiddlewaretoken"
+# What a kept fragment holds in place of this request's CSRF field: an HTML comment (escaped
+# text can never write one) with a part drawn at start-up (nobody can write it on purpose).
+_CSRF_SLOT = f"<!--cll-csrf-field-{secrets.token_hex(8)}-->"
 
 _lock = threading.Lock()
 _store: OrderedDict[Hashable, Any] = OrderedDict()
 
 
 def fragment_get_or_render(
-    key: Hashable, render: Callable[[], str], *, secrets: Callable[[], tuple[str, ...]]
+    key: Hashable,
+    render: Callable[[], str],
+    *,
+    secrets: Callable[[], tuple[str, ...]],
+    csrf_input: Any = None,
 ) -> str:
     """The HTML kept under ``key``, or ``render()``'s, kept unless it contains one of the
     strings ``secrets()`` gives once it has rendered (this request's CSP nonce, the CSRF form
-    field: per-request values a shared piece of HTML must never carry)."""
-    html = _kept(key)
-    if html is _MISSING:
+    field: per-request values a shared piece of HTML must never carry). ``csrf_input``: the
+    page's lazy CSRF field (``{{ csrf_input }}``); where the fragment wrote it, it is kept as
+    a marker and this request's field is put back."""
+    kept = _kept(key)
+    if kept is _MISSING:
         html = render()
-        if any(secret and secret in html for secret in secrets()):
+        field = _written(csrf_input)
+        kept = html.replace(field, _CSRF_SLOT) if field and field in html else html
+        if any(secret and secret in kept for secret in secrets()):
             logger.error(
                 "Fragment %r shows a per-request value (CSRF token or CSP nonce): not cached.",
                 key[0],
             )
         else:
-            _keep(key, html)
-    return html
+            _keep(key, kept)
+        return html
+    if _CSRF_SLOT in kept:
+        # Asking for the field sets the CSRF cookie, as rendering the form would have.
+        return kept.replace(_CSRF_SLOT, str(csrf_input) if csrf_input is not None else "")
+    return kept
+
+
+def _written(lazy) -> str | None:
+    """A page's lazy per-request value if something already asked for it, else None (asking
+    has effects: the CSRF field sets the CSRF cookie)."""
+    if lazy is None or getattr(lazy, "_wrapped", empty) is empty:
+        return None
+    return str(lazy)
 
 
 def content_memo[T](name: str, values: tuple, compute: Callable[[], T]) -> T:
@@ -106,11 +136,12 @@ def fragment_key(name: str, values) -> tuple:
     return (name, get_language(), content_version(), *(_hashable(value) for value in values))
 
 
-def fragment_secrets(request) -> tuple[str, ...]:
-    """What a kept fragment must not contain: the CSRF form field and this response's nonce.
-    Asked after rendering: the nonce exists only once something (maybe the fragment) used it."""
+def fragment_secrets(request, csrf_token: Any = None) -> tuple[str, ...]:
+    """What a kept fragment must not contain: a CSRF form field, this page's CSRF token (the
+    lazy ``{{ csrf_token }}``, if something asked for it) and this response's nonce. Asked
+    after rendering: the nonce exists only once something (maybe the fragment) used it."""
     nonce = get_nonce(request) if request is not None else None
-    return (_CSRF_FIELD, str(nonce) if nonce else "")
+    return (_CSRF_FIELD, str(nonce) if nonce else "", _written(csrf_token) or "")
 
 
 def _hashable(value):

@@ -37,6 +37,7 @@ import importlib.util
 import inspect
 from collections.abc import Callable, Hashable
 from functools import partial
+from html import escape as _html_escape
 from typing import Any
 
 import jinja2
@@ -52,7 +53,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import localize
 from django.utils.functional import SimpleLazyObject
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape
 from django.utils.timezone import template_localtime
 from django.utils.translation import (
     get_language,
@@ -159,7 +160,8 @@ def _finalize(value):
     same way (``&#x27;``), dates in the active time zone, numbers and dates localised; a method
     printed instead of its result is an error."""
     if type(value) is str:
-        return escape(value)
+        # Django's escape() is html.escape (``&#x27;``) behind a lazy-string wrapper.
+        return Markup(_html_escape(value))  # noqa: S704 (escaped just now)
     if hasattr(value, "__html__") or type(value) is int:
         return value
     if inspect.ismethod(value) or inspect.isfunction(value) or inspect.isbuiltin(value):
@@ -334,6 +336,7 @@ class FragmentExtension(Extension):
         html = fragment_get_or_render(
             fragment_key(name, shown),
             lambda: str(caller()),
-            secrets=lambda: fragment_secrets(request),
+            secrets=lambda: fragment_secrets(request, context.get("csrf_token")),
+            csrf_input=context.get("csrf_input"),
         )
         return Markup(html)  # noqa: S704 (the body's own, autoescaped output)

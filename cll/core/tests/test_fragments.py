@@ -7,6 +7,7 @@ import logging
 import re
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.template import engines
 from django.test import RequestFactory
 from django.urls import reverse
@@ -115,3 +116,43 @@ def test_the_catalogue_is_the_same_page_with_kept_fragments(client, alice):
         return re.sub(r'nonce="[^"]+"', "", html)
 
     assert without_nonce(again) == without_nonce(fresh) == without_nonce(first)
+
+
+def _page_request():
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    request.session = {}
+    return request
+
+
+def test_a_form_in_a_fragment_is_kept_with_each_request_s_own_csrf_field():
+    source = (
+        '{% fragment "form" %}<form method="post">{{ csrf_input }}[{{ count() }}]</form>'
+        "{% endfragment %}"
+    )
+    pages, tokens = [], []
+    for _ in range(3):
+        request = _page_request()
+        pages.append(engines["jinja2"].from_string(source).render({"count": _count}, request))
+        # The field was asked for, as when the form is rendered: the CSRF cookie is sent.
+        assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+        tokens.append(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', pages[-1])[1])
+    assert len(RENDERS) == 1  # rendered once, kept
+    assert len(set(tokens)) == 3  # each request its own (masked) token
+    for page, token in zip(pages, tokens, strict=True):
+        assert page == (
+            '<form method="post"><input type="hidden" name="csrfmiddlewaretoken" '
+            f'value="{token}">[1]</form>'
+        )
+    (kept,) = fragments._store.values()
+    assert "csrfmiddlewaretoken" not in kept and fragments._CSRF_SLOT in kept
+
+
+def test_a_fragment_that_prints_the_csrf_token_itself_is_never_kept(caplog):
+    source = '{% fragment "token" %}<div data-token="{{ csrf_token }}"></div>{% endfragment %}'
+    with caplog.at_level(logging.ERROR, logger="cll.core.fragments"):
+        first = engines["jinja2"].from_string(source).render({}, _page_request())
+        second = engines["jinja2"].from_string(source).render({}, _page_request())
+    assert first != second
+    assert fragments.fragments_count() == 0
+    assert "per-request value" in caplog.text
