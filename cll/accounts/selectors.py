@@ -2,31 +2,67 @@
 
 from __future__ import annotations
 
+import uuid
+
+from allauth.socialaccount.models import SocialAccount
 from django.db.models import QuerySet
 
 from cll.accounts.models import LearnerProfile, User
+from cll.core.prepared import PreparedQuery
 from cll.privacy.models import AuditEntry
 
 PROFILE_ACTIONS = ("profile.create", "profile.update")
+# The profile page lists this many of the latest changes.
+PROFILE_HISTORY_SHOWN = 50
+
+# The reads of the profile page, every request: their SQL built once (cll/core/prepared.py).
+_profile_of = PreparedQuery(lambda user_id: LearnerProfile.objects.filter(user=user_id), 0)
+_history_of = PreparedQuery(
+    lambda subject: _profile_history(subject)[:PROFILE_HISTORY_SHOWN], uuid.UUID(int=1)
+)
+_social_accounts_of = PreparedQuery(
+    lambda user_id: SocialAccount.objects.filter(user=user_id).order_by("provider", "pk"), 0
+)
 
 
 def profile_get_for(*, user: User) -> LearnerProfile | None:
     """The signed-in person's own profile (there is no id to tamper with: it is theirs)."""
-    return LearnerProfile.objects.filter(user=user).first()
+    return _profile_of.first(user.pk)
 
 
 def profile_history_for(user: User) -> QuerySet[AuditEntry]:
     """Changes to this person's profile, newest first: when and which fields, never values."""
-    return AuditEntry.objects.filter(subject=user.public_id, action__in=PROFILE_ACTIONS).order_by(
-        "-seq"
-    )
+    return _profile_history(user.public_id)
 
 
-def children_of(guardian: User) -> QuerySet[User]:
-    """The child accounts this guardian is responsible for."""
+def profile_history_latest_for(user: User) -> list[AuditEntry]:
+    """The latest changes to this person's profile (``profile_history_for``), as their profile
+    page lists them."""
+    return _history_of.rows(user.public_id)
+
+
+def _profile_history(subject: uuid.UUID) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(subject=subject, action__in=PROFILE_ACTIONS).order_by("-seq")
+
+
+def social_accounts_of(user: User) -> list[SocialAccount]:
+    """The sign-in providers (allauth.socialaccount) linked to this account, by provider."""
+    return _social_accounts_of.rows(user.pk)
+
+
+def children_of(guardian: User | int) -> QuerySet[User]:
+    """The child accounts this guardian (or guardian's id) is responsible for."""
     return User.objects.filter(
         guardianships__guardian=guardian, guardianships__status="active"
     ).order_by("date_joined")
+
+
+_children_of = PreparedQuery(children_of, 0)
+
+
+def children_list_of(guardian: User) -> list[User]:
+    """``children_of``, read as the profile page does every request."""
+    return _children_of.rows(guardian.pk)
 
 
 def child_get_for(*, guardian: User, public_id) -> User | None:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from allauth.account.decorators import reauthentication_required
 from allauth.account.views import PasswordChangeView, SignupView
-from allauth.socialaccount.models import SocialAccount
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -30,9 +29,10 @@ from cll.accounts.forms import (
 from cll.accounts.models import PROFILE_FIELDS, LearnerProfile
 from cll.accounts.selectors import (
     child_get_for,
-    children_of,
+    children_list_of,
     profile_get_for,
-    profile_history_for,
+    profile_history_latest_for,
+    social_accounts_of,
 )
 from cll.accounts.services import (
     ChildLimitReached,
@@ -117,7 +117,7 @@ def _history(user) -> list[dict]:
 
     return [
         {"at": entry.at, "fields": [label(name) for name in entry.fields]}
-        for entry in profile_history_for(user)[:50]
+        for entry in profile_history_latest_for(user)
     ]
 
 
@@ -125,7 +125,7 @@ def _social_accounts(user) -> list:
     # Linked sign-in providers (allauth.socialaccount), unlinked from /account/3rdparty/.
 
     linked = []
-    for account in SocialAccount.objects.filter(user=user).order_by("provider", "pk"):
+    for account in social_accounts_of(user):
         try:
             name, shown = account.get_provider().name, str(account.get_provider_account())
         except Exception:  # the provider's keys were removed from the settings since
@@ -169,7 +169,7 @@ def reactivate(request: HttpRequest) -> HttpResponse:
 
 def _children(user) -> list[dict]:
     children = []
-    for child in children_of(user):
+    for child in children_list_of(user):
         profile = profile_get_for(user=child)
         name = f"{profile.first_name} {profile.last_name}" if profile else ""
         children.append(

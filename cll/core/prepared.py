@@ -1,61 +1,303 @@
-"""One row by one column, with the query built once: for the reads every request makes.
+"""Reads whose SQL is built once per database connection: for the reads every request makes.
 
-Every signed-in request reads its session and its user. Through the ORM each read builds its
-query again (``filter()``, the compiler, the SQL text: about 0.3 ms of CPU each, more than the
-database takes to answer, ``bench/profile_page.py --signed-in /bench/hello``). ``RowReader``
-builds the query of ``Model._default_manager.filter(<column>=value)`` once per database and
-then only runs it, converting the columns as the ORM does (encrypted fields included), into an
-instance made by ``Model.from_db``: the same object the ORM would give.
+Through the ORM each read builds its query again (``filter()``, the compiler, the SQL text:
+about 0.3 ms of CPU each, more than the database takes to answer,
+``bench/profile_page.py --signed-in /bench/hello``). ``PreparedQuery`` builds a QuerySet from
+sample arguments once per connection, finds the SQL parameter each argument became, and then
+only runs that SQL with the new arguments, prepared for the database by the same lookup objects
+the ORM uses, and turns the rows into what iterating the QuerySet gives: model instances made
+by ``Model.from_db`` with the columns converted (encrypted fields included), or the values of
+``values_list()``. ``RowReader`` (the session and user reads) is its one-column case.
+
+Everything the QuerySet holds besides its arguments is compiled in once: a value that changes
+(the time, a setting) must be an argument, never computed inside ``build``.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
+from django.db.models.lookups import Lookup
+from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
+from django.db.models.sql.where import WhereNode
+
+# Each connection keeps its own plans (its converters and compiler are bound to it), in an
+# attribute of the connection: a weak-keyed dictionary holding them would keep every thread's
+# connection alive, since the plans refer to it.
+_PLANS = "cll_prepared_plans"
+_SHAPES = {ModelIterable: "model", ValuesListIterable: "tuples", FlatValuesListIterable: "flat"}
+
+
+class PreparedQuery:
+    """The rows of ``build(*args)``, a QuerySet, with its SQL built once per connection.
+
+    ``samples``: one value per argument, of its type, to build the query with (never run).
+    Each argument must be the value of exactly one lookup of the query's filters
+    (``filter(subject=subject)``), and its sample must equal no other value of the query;
+    otherwise, and for what the rows cannot be rebuilt from (``select_related``,
+    ``prefetch_related``, ``values()``, ...), building refuses with ValueError.
+    """
+
+    def __init__(self, build: Callable[..., models.QuerySet], *samples: Any):
+        self.build = build
+        self.samples = samples
+        self._lock = threading.Lock()
+        self._first: PreparedQuery | None = None
+        self._default_db: str | None = None
+
+    def rows(self, *args: Any, using: str | None = None) -> list:
+        """``list(build(*args))``: model instances, values_list() tuples or flat values."""
+        if len(args) != len(self.samples):
+            raise TypeError(f"{len(self.samples)} arguments expected, {len(args)} given.")
+        alias = using or self._default_db or self._learn_default_db()
+        connection = connections[alias]
+        plans = connection.__dict__.get(_PLANS)
+        plan = plans.get(self) if plans is not None else None
+        if plan is None:
+            plan = self._plan(connection, alias)
+        params = plan.params_for(args)
+        if params is None:  # None, or a value changing the SQL: the ORM decides what it means
+            return list(self.build(*args).using(alias))
+        return plan.run(connection, params)
+
+    def first(self, *args: Any, using: str | None = None) -> Any:
+        """``build(*args).first()``: the first row (by primary key if unordered) or None."""
+        if self._first is None:
+            with self._lock:
+                if self._first is None:
+                    build = self.build
+                    self._first = PreparedQuery(lambda *a: _first_of(build(*a)), *self.samples)
+        rows = self._first.rows(*args, using=using)
+        return rows[0] if rows else None
+
+    def _learn_default_db(self) -> str:
+        # As the QuerySet's ``db`` for reading (the routers' choice), learnt once.
+        self._default_db = _built(self.build, self.samples).db
+        return self._default_db
+
+    def _plan(self, connection, alias: str) -> _Plan:
+        with self._lock:
+            plans = connection.__dict__.setdefault(_PLANS, weakref.WeakKeyDictionary())
+            plan = plans.get(self)
+            if plan is None:
+                plan = plans[self] = _Plan(self.build, self.samples, connection, alias)
+        return plan
 
 
 class RowReader:
+    """The row whose ``column`` is a value (the first, if several), as
+    ``Model._default_manager.filter(<column>=value)`` reads it, or None."""
+
     def __init__(self, model: type[models.Model], column: str, *, sample: Any):
         # ``sample``: a value of the column's type, to build the query with (never run).
         self.model = model
         self.column = column
-        self.sample = sample
-        # Per connection: the converters are the connection's own (one per thread).
-        self._built: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
+        manager = model._default_manager
+        self._query = PreparedQuery(lambda value: manager.filter(**{column: value})[:1], sample)
 
-    def get(self, value, *, using: str = "default") -> models.Model | None:
-        """The row whose column is ``value`` (the first, if several), or None."""
-        connection = connections[using]
-        sql, names, converters = self._built.get(connection) or self._build(connection)
+    def get(self, value, *, using: str | None = None) -> models.Model | None:
+        rows = self._query.rows(value, using=using)
+        return rows[0] if rows else None
+
+
+def _first_of(queryset: models.QuerySet) -> models.QuerySet:
+    # The query QuerySet.first() runs: ordered by primary key unless ordered (or its ordering
+    # cleared), one row.
+    if not queryset.ordered and queryset.query.default_ordering:
+        queryset = queryset.order_by("pk")
+    return queryset[:1]
+
+
+class _Plan:
+    """One query built for one connection: its SQL, where each argument goes, how rows read."""
+
+    def __init__(self, build, samples: tuple, connection, alias: str):
+        queryset = _built(build, samples)
+        name = f"QuerySet of {queryset.model.__name__}"
+        _refuse_unsupported(queryset, name, alias)
+        self.alias = alias
+        self.compiler = compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = _as_sql(compiler, name)
+        # Built twice, the query must be the same: else something in it changes (the time...)
+        # and would be frozen at its first value.
+        again = _as_sql(build(*samples).query.get_compiler(connection=connection), name)
+        if again[0] != sql or not _same_params(again[1], params):
+            raise ValueError(
+                f"{name}: the query changes from one build to the next; pass what changes "
+                "(the time, ...) as an argument."
+            )
+        self.sql, self.params = sql, tuple(params)
+        self.arguments = [
+            _argument(compiler, queryset.query.where, index, sample, params, name)
+            for index, sample in enumerate(samples)
+        ]
+        if len({position for _, position, _, _, _ in self.arguments}) != len(samples):
+            raise ValueError(f"{name}: two arguments are the same parameter; use other samples.")
+        self._read_rows_as(queryset, compiler, name)
+
+    def params_for(self, args: tuple) -> list | None:
+        """The query's parameters with ``args`` in their places, prepared by their lookups as
+        the ORM prepares them; None when an argument would change the SQL itself (None is IS
+        NULL, an expression...): the ORM must build that query."""
+        params = list(self.params)
+        compiler, connection = self.compiler, self.compiler.connection
+        for index, position, lookup_class, lhs, rhs_sql in self.arguments:
+            value = args[index]
+            if value is None or hasattr(value, "resolve_expression"):
+                return None
+            # The lookup's right-hand side, as its as_sql() compiles it (checked when built).
+            sql, prepared = lookup_class(lhs, value).process_rhs(compiler, connection)
+            if sql != rhs_sql or len(prepared) != 1:
+                return None
+            params[position] = prepared[0]
+        return params
+
+    def run(self, connection, params: list) -> list:
         with connection.cursor() as cursor:
-            cursor.execute(sql, (value,))
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if converters:
-            row = list(row)
-            for position, (functions, expression) in converters.items():
-                for convert in functions:
-                    row[position] = convert(row[position], expression, connection)
-        return self.model.from_db(using, names, row)
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.extra_columns:
+            rows = [row[: self.col_count] for row in rows]
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        return self.shape(rows)
 
-    def _build(self, connection) -> tuple:
-        with self._lock:
-            queryset = self.model._default_manager.using(connection.alias).filter(
-                **{self.column: self.sample}
-            )
-            compiler = queryset.query.get_compiler(connection=connection)
-            sql, params = compiler.as_sql()
-            if list(params) != [self.sample]:
-                raise ValueError(f"{self.model.__name__}.{self.column}: the query has {params!r}.")
-            names = [column.target.attname for column, _sql, _alias in compiler.select]
-            converters = compiler.get_converters(
-                [column for column, _sql, _alias in compiler.select]
-            )
-            built = (sql, names, converters)
-            self._built[connection] = built
-        return built
+    def _read_rows_as(self, queryset, compiler, name: str) -> None:
+        # What iterating the QuerySet does with the rows (ModelIterable, ValuesListIterable,
+        # FlatValuesListIterable), from the compiler's own description of its columns.
+        columns = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise ValueError(f"{name}: not supported: composite fields.")
+        self.col_count = compiler.col_count
+        self.extra_columns = compiler.has_extra_select
+        self.converters = compiler.get_converters(columns)
+        shape = _SHAPES[queryset._iterable_class]
+        if shape == "flat":
+            self.shape = lambda rows: [row[0] for row in rows]
+        elif shape == "tuples":
+            self.shape = lambda rows: [tuple(row) for row in rows]
+        else:
+            self.shape = self._model_reader(queryset, compiler, name)
+
+    def _model_reader(self, queryset, compiler, name: str) -> Callable[[Iterator], list]:
+        klass_info = compiler.klass_info
+        if klass_info.get("related_klass_infos"):
+            raise ValueError(f"{name}: not supported: select_related().")
+        model = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        names = [column.target.attname for column, _sql, _alias in compiler.select[start:end]]
+        annotations = list((compiler.annotation_col_map or {}).items())
+        fetch_mode = queryset._fetch_mode
+        from_db = model.from_db
+        alias = self.alias
+
+        def instances(rows) -> list:
+            objects = []
+            for row in rows:
+                instance = from_db(alias, names, row[start:end], fetch_mode=fetch_mode)
+                for attribute, position in annotations:
+                    setattr(instance, attribute, row[position])
+                objects.append(instance)
+            if fetch_mode.track_peers:
+                peers = [weakref.ref(instance) for instance in objects]
+                for instance in objects:
+                    instance._state.peers = peers
+            return objects
+
+        return instances
+
+
+def _built(build, samples: tuple) -> models.QuerySet:
+    queryset = build(*samples)
+    if not isinstance(queryset, models.QuerySet):
+        raise ValueError(f"{build!r} must return a QuerySet, not {type(queryset).__name__}.")
+    return queryset
+
+
+def _refuse_unsupported(queryset, name: str, alias: str) -> None:
+    query = queryset.query
+    refused = [
+        (queryset._iterable_class not in _SHAPES, "values() and named values_list()"),
+        (bool(query.select_related), "select_related()"),
+        (bool(queryset._prefetch_related_lookups), "prefetch_related()"),
+        (bool(queryset._known_related_objects), "a related manager's objects"),
+        (bool(query.combinator), "union(), intersection() and difference()"),
+        (bool(query.select_for_update), "select_for_update()"),
+        (queryset._db not in (None, alias), f"another database than {alias!r}"),
+    ]
+    for is_refused, what in refused:
+        if is_refused:
+            raise ValueError(f"{name}: not supported: {what}.")
+
+
+def _as_sql(compiler, name: str) -> tuple[str, tuple]:
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        sql = ""
+    if not sql:
+        raise ValueError(f"{name}: the query reads nothing whatever its arguments.")
+    return sql, tuple(params)
+
+
+def _argument(compiler, where: WhereNode, index: int, sample, params: tuple, name: str) -> tuple:
+    """Where argument ``index`` goes: (index, its position among the query's parameters, its
+    lookup's class, left-hand side and right-hand side's SQL)."""
+    lookups = [lookup for lookup in _lookups(where) if _matches(lookup.rhs, sample)]
+    if len(lookups) != 1:
+        raise ValueError(
+            f"{name}: argument {index + 1} (sample {sample!r}) is the value of "
+            f"{len(lookups)} of the query's filters, not of exactly one; use another sample, or "
+            "make it the value of one filter (filter(column=argument))."
+        )
+    lookup = lookups[0]
+    lookup_sql, lookup_params = compiler.compile(lookup)
+    rhs_sql, rhs_params = lookup.process_rhs(compiler, compiler.connection)
+    # Its one parameter, the last of the lookup's (after the left-hand side's), found once in
+    # the query's.
+    positions = []
+    if (
+        len(rhs_params) == 1
+        and rhs_sql in lookup_sql
+        and lookup_params
+        and _matches(lookup_params[-1], rhs_params[0])
+    ):
+        positions = [i for i, param in enumerate(params) if _matches(param, rhs_params[0])]
+    if len(positions) != 1:
+        raise ValueError(
+            f"{name}: argument {index + 1} (sample {sample!r}) is not exactly one parameter of "
+            f"the query {params!r}; use another sample, or another lookup."
+        )
+    return index, positions[0], type(lookup), lookup.lhs, rhs_sql
+
+
+def _lookups(node: WhereNode) -> Iterator[Lookup]:
+    for child in node.children:
+        if isinstance(child, WhereNode):
+            yield from _lookups(child)
+        elif isinstance(child, Lookup):
+            yield child
+
+
+def _matches(value, sample) -> bool:
+    if value is sample:
+        return True
+    if hasattr(value, "resolve_expression"):
+        return False
+    try:
+        return bool(value == sample)
+    except Exception:  # a value that cannot be compared is not the sample
+        return False
+
+
+def _same_params(first: tuple, second: tuple) -> bool:
+    # Parameters wrapped for the database driver (JSON...) may not compare equal: their repr does.
+    return len(first) == len(second) and all(
+        a == b or (type(a) is type(b) and repr(a) == repr(b))
+        for a, b in zip(first, second, strict=True)
+    )

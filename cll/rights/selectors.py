@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
+from cll.core.prepared import PreparedQuery
 from cll.privacy import datamap
 from cll.rights.models import ExportJob, Objection, Restriction
 
@@ -71,17 +72,27 @@ def processing_allowed(*, subject: uuid.UUID, purpose: str) -> bool:
     return not User.objects.filter(Q(public_id=subject) & Q(blocked)).exists()
 
 
+# The reads of the privacy page, every request: their SQL built once (cll/core/prepared.py).
+_restriction_of = PreparedQuery(lambda user_id: Restriction.objects.filter(subject=user_id), 0)
+_objections_of = PreparedQuery(
+    lambda user_id: Objection.objects.filter(subject=user_id).values_list("purpose", flat=True), 0
+)
+_exports_of = PreparedQuery(
+    lambda user_id: ExportJob.objects.filter(subject=user_id).order_by("-created_at"), 0
+)
+
+
 def restriction_for(*, user) -> Restriction | None:
-    return Restriction.objects.filter(subject=user).first()
+    return _restriction_of.first(user.pk)
 
 
 def objections_of(*, user) -> set[str]:
-    return set(Objection.objects.filter(subject=user).values_list("purpose", flat=True))
+    return set(_objections_of.rows(user.pk))
 
 
 def export_latest_for(*, user) -> ExportJob | None:
     """The person's most recent export request, shown on their privacy page."""
-    return ExportJob.objects.filter(subject=user).order_by("-created_at").first()
+    return _exports_of.first(user.pk)
 
 
 def export_get_for(*, user, public_id: uuid.UUID) -> ExportJob:
