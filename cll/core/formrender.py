@@ -24,12 +24,23 @@ through (allauth's forms and the admin's included), so nothing else changes:
   template of its own, a Select whose options use another template, a value a template would
   treat specially (a callable) — Django renders them.
 
-``cll/core/tests/test_formrender.py`` renders the project's forms (empty, valid, invalid) both
-ways and compares the HTML.
+Field groups (``field.html``, most of a form page) go further: for a field without errors, the
+renderer keeps what does not depend on the field's value — label or legend, help text, the
+widget's attributes as Django's ``as_widget`` builds them, written out — keyed on everything
+that HTML depends on (``_field_key``: the field's and widget's attributes, the form's ids,
+prefix, suffix and classes, their classes, the language), at most ``KEPT`` groups per renderer.
+Per request only the value is written, through Django's own ``BoundField.value()`` and the
+widget's ``format_value`` (a select's options as ``select_html`` writes them); a widget or field
+it does not know exactly is written through Django's path, and a field with errors as before.
+No value of a field is kept.
+
+``cll/core/tests/test_formrender.py`` renders the project's forms (empty, with initial values,
+valid, invalid, and instances a form's ``__init__`` changes) both ways and compares the HTML.
 """
 
 from __future__ import annotations
 
+import copy as copy_module
 import datetime
 import decimal
 import html as html_module
@@ -39,9 +50,12 @@ from collections.abc import Callable
 from django import forms
 from django.forms.boundfield import BoundField
 from django.forms.renderers import DjangoTemplates
+from django.forms.widgets import Input, Widget
 from django.template import TemplateDoesNotExist
 from django.template.base import render_value_in_context
+from django.utils.functional import Promise
 from django.utils.safestring import SafeData, SafeString
+from django.utils.translation import get_language
 
 from cll.core.choices import FixedChoices
 
@@ -117,11 +131,17 @@ def _attrs(attrs: dict) -> str:
 
 def _input(widget: dict) -> str:
     """``widgets/input.html``"""
-    value = widget["value"]
-    html = f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"'
+    return _input_head(widget) + _input_value(widget["value"]) + _attrs(widget["attrs"]) + ">\n"
+
+
+def _input_head(widget: dict) -> str:
+    return f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"'
+
+
+def _input_value(value) -> str:
     if value != None:  # noqa: E711 (the template's own test: != None, not "is not None")
-        html += f' value="{_stringformat(value)}"'
-    return html + _attrs(widget["attrs"]) + ">\n"
+        return f' value="{_stringformat(value)}"'
+    return ""
 
 
 def _input_template(context: dict) -> str:
@@ -200,11 +220,15 @@ def _multiple_input(context: dict) -> str:
 def _textarea(context: dict) -> str:
     """``widgets/textarea.html``"""
     widget = context["widget"]
-    value = widget["value"]
-    return (
-        f'<textarea name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>\n'
-        f"{_text(value) if value else ''}</textarea>\n"
-    )
+    return _textarea_head(widget) + _textarea_value(widget["value"]) + "</textarea>\n"
+
+
+def _textarea_head(widget: dict) -> str:
+    return f'<textarea name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>\n'
+
+
+def _textarea_value(value) -> str:
+    return _text(value) if value else ""
 
 
 def _label(context: dict) -> str:
@@ -239,6 +263,14 @@ def _bound_field(context: dict) -> BoundField:
 def _field(context: dict) -> str:
     """``field.html``: label (or legend), help text, errors, widget."""
     field = _bound_field(context)
+    html = _field_head(field) + _text(field)
+    if field.use_fieldset:
+        html += "</fieldset>"
+    return html + "\n"
+
+
+def _field_head(field: BoundField) -> str:
+    """``field.html`` up to the widget: what does not depend on the field's value."""
     fieldset = field.use_fieldset
     if fieldset:
         described_by = field.aria_describedby
@@ -261,10 +293,7 @@ def _field(context: dict) -> str:
             html += f' id="{_text(auto_id)}_helptext"'
         # {{ field.help_text|safe }}: help texts are HTML by Django's rule.
         html += f">{help_text!s}</div>"
-    html += "\n" + _text(field.errors) + "\n" + _text(field)
-    if fieldset:
-        html += "</fieldset>"
-    return html + "\n"
+    return html + "\n" + _text(field.errors) + "\n"
 
 
 def _div(context: dict) -> str:
@@ -414,10 +443,13 @@ WRITERS: dict[str, tuple[Callable[[dict], str], tuple[str, ...]]] = {
 }
 
 
-def select_html(widget, name: str, value, attrs: dict | None) -> str | None:
+def select_html(
+    widget, name: str, value, attrs: dict | None, head: str | None = None
+) -> str | None:
     """What ``widget.render(name, value, attrs)`` gives for a Django ``Select`` with its own
     templates and option logic, written straight from its choices (without the dict Django
-    builds per option: most of a 250-country list's time); None for any other widget."""
+    builds per option: most of a 250-country list's time); None for any other widget.
+    ``head``: its ``_select_head``, already written."""
     kind = type(widget)
     if not (
         kind.get_context is forms.Select.get_context
@@ -431,30 +463,36 @@ def select_html(widget, name: str, value, attrs: dict | None) -> str | None:
         return None
     # Widget.get_context, ChoiceWidget.optgroups and create_option, select.html.
     values = widget.format_value(value)
-    built = widget.build_attrs(widget.attrs, attrs)
     multiple = widget.allow_multiple_selected
-    if multiple:
-        built["multiple"] = True
     try:
-        head = f'<select name="{_text(name)}"{_attrs(built)}>'
+        if head is None:
+            head = _select_head(widget, name, attrs)
         choices = widget.choices
         if isinstance(choices, FixedChoices):
             key = (tuple(values), multiple)
             options = choices.written.get(key)
             if options is None:
-                options = _options(choices, values, multiple)
+                options = _options(_option_pieces(choices), values, multiple)
                 if len(choices.written) < FixedChoices.KEPT:
                     choices.written[key] = options
         else:
-            options = _options(choices, values, multiple)
+            options = _options(_option_pieces(choices), values, multiple)
     except _Unsupported:
         return None
     return head + options + "\n</select>"
 
 
-def _options(choices, values, multiple: bool) -> str:
-    html = []
-    has_selected = False
+def _select_head(widget, name: str, attrs: dict | None) -> str:
+    built = widget.build_attrs(widget.attrs, attrs)
+    if widget.allow_multiple_selected:
+        built["multiple"] = True
+    return f'<select name="{_text(name)}"{_attrs(built)}>'
+
+
+def _option_pieces(choices) -> list:
+    """The options of ``choices`` written without their selection: text between options, and
+    per option (its value as the selection compares it, unselected, selected)."""
+    pieces = []
     for option_value, option_label in choices:
         if option_value is None:
             option_value = ""
@@ -463,17 +501,47 @@ def _options(choices, values, multiple: bool) -> str:
         else:
             group_name, group = None, ((option_value, option_label),)
         if group_name:
-            html.append(f'\n  <optgroup label="{_text(group_name)}">')
+            pieces.append(f'\n  <optgroup label="{_text(group_name)}">')
         for subvalue, sublabel in group:
-            selected = (not has_selected or multiple) and str(subvalue) in values
-            has_selected |= selected
-            html.append(
-                f'\n  <option value="{_stringformat(subvalue)}"'
-                f"{' selected' if selected else ''}>{_text(sublabel)}</option>\n"
-            )
+            start = f'\n  <option value="{_stringformat(subvalue)}"'
+            end = f">{_text(sublabel)}</option>\n"
+            pieces.append((str(subvalue), start + end, start + " selected" + end))
         if group_name:
-            html.append("\n  </optgroup>")
+            pieces.append("\n  </optgroup>")
+    return pieces
+
+
+def _options(pieces: list, values, multiple: bool) -> str:
+    html = []
+    has_selected = False
+    for piece in pieces:
+        if piece.__class__ is str:
+            html.append(piece)
+            continue
+        value, unselected, chosen = piece
+        selected = (not has_selected or multiple) and value in values
+        has_selected |= selected
+        html.append(chosen if selected else unselected)
     return "".join(html)
+
+
+# Widget class → BoundField.widget_type (it depends on the class's name only).
+_WIDGET_TYPES: dict[type, str] = {}
+
+
+def field_rows(form: forms.BaseForm) -> list[tuple[BoundField, bool, str]]:
+    """The visible fields of ``form`` as a template lists them: (field, whether it has
+    errors, its ``widget_type``), without the empty error list ``BoundField.errors`` makes
+    for a field without errors, nor ``widget_type``'s regular expression per field."""
+    errors = form.errors
+    rows = []
+    for field in form.visible_fields():
+        kind = field.field.widget.__class__
+        widget_type = _WIDGET_TYPES.get(kind)
+        if widget_type is None:
+            widget_type = _WIDGET_TYPES[kind] = field.widget_type
+        rows.append((field, bool(errors.get(field.name)), widget_type))
+    return rows
 
 
 def write(template_name: str, context: dict) -> str | None:
@@ -491,25 +559,256 @@ def write(template_name: str, context: dict) -> str | None:
         return None
 
 
+# -- A field group of a field without errors: what does not depend on its value, kept ---------
+
+_FIELD = _F + "field.html"
+_INPUT_TEMPLATES = frozenset(f"{_W}{kind}.html" for kind in _INPUT_TYPES)
+_ABSENT = object()
+# Attribute values whose type and equality in a key say how they are written.
+_KEYED = frozenset((str, SafeString, int, bool, type(None)))
+# How the widget is written per request (the rest of the field group is kept).
+_AS_INPUT, _AS_CHECKBOX, _AS_TEXTAREA, _AS_SELECT, _AS_CONTEXT, _AS_DJANGO = range(6)
+# cll.core.widgets.Select.render is select_html (that module imports this one).
+_STRAIGHT_SELECT = ("cll.core.widgets", "Select.render")
+
+
+_NOT_TEXT = object()
+
+
+def _text_of(value):
+    """A label, help text or suffix as the active language writes it (a lazy one made text;
+    a safe one stays safe: it is not escaped); _NOT_TEXT for anything else (Django renders)."""
+    if value.__class__ is str or value.__class__ is SafeString:
+        return value
+    if isinstance(value, Promise):
+        return str(value)
+    return _NOT_TEXT
+
+
+def _field_key(bound: BoundField, form, field, widget):
+    """Everything the value-independent part of ``bound``'s group depends on (Django's
+    ``label_tag``/``legend_tag``, help text, ``aria-describedby``, ``build_widget_attrs``, the
+    widget's attrs and templates), cheap to compute; None when it cannot be a key."""
+    label = _text_of(bound.label)
+    help_text = _text_of(bound.help_text)
+    suffix = form.label_suffix
+    field_suffix = field.label_suffix
+    if suffix is not None:
+        suffix = _text_of(suffix)
+    if field_suffix is not None:
+        field_suffix = _text_of(field_suffix)
+    if _NOT_TEXT in (label, help_text, suffix, field_suffix):
+        return None
+    attrs = widget.attrs
+    return (
+        bound.html_name,
+        form.auto_id,
+        suffix.__class__,
+        suffix,
+        field_suffix.__class__,
+        field_suffix,
+        getattr(form, "required_css_class", _ABSENT),
+        form.use_required_attribute,
+        form.template_name_label,
+        form.error_class,
+        form.__class__,
+        label.__class__,
+        label,
+        help_text,
+        field.__class__,
+        bool(field.required),
+        bool(field.disabled),
+        bool(field.show_hidden_initial),
+        widget.__class__,
+        getattr(widget, "input_type", None),
+        widget.template_name,
+        widget.use_fieldset,
+        getattr(widget, "add_id_index", None),
+        getattr(widget, "allow_multiple_selected", None),
+        widget.use_required_attribute(bound.initial),
+        tuple(attrs.items()),
+        tuple(map(type, attrs.values())),
+        get_language(),
+    )
+
+
+class _Kept:
+    """One field group's value-independent HTML, and how its widget is written per request."""
+
+    __slots__ = ("attrs", "head", "how", "tail", "widget_head", "widget_tail")
+
+    def __init__(self, head, how, widget_head="", widget_tail="", attrs=None, tail=""):
+        self.head, self.how, self.tail = head, how, tail
+        self.widget_head, self.widget_tail, self.attrs = widget_head, widget_tail, attrs
+
+
+class _Recorder:
+    """What ``BoundField.as_widget`` passes to the widget's ``render`` (name, attrs)."""
+
+    def __init__(self):
+        self.name = self.attrs = None
+
+    def __call__(self, name, value, attrs=None, renderer=None):
+        self.name, self.attrs = name, attrs
+        return ""
+
+
 class FormRenderer(DjangoTemplates):
     """``FORM_RENDERER = "cll.core.formrender.FormRenderer"``: Django's templates renderer,
     with Django's own form templates written in Python (same HTML; rules in the module's
     docstring). Any other template — a widget's own, the admin's, allauth's — is Django's."""
 
+    # Field groups kept (value-independent HTML), oldest dropped first.
+    KEPT = 1024
+
     def __init__(self):
         super().__init__()
         # Template name → whether its writer may be used (checked once, on first use).
         self._usable: dict[str, bool] = {}
+        # _field_key(...) → _Kept, or None where the group is written as Django's path goes.
+        self._kept: dict[tuple, _Kept | None] = {}
 
     def render(self, template_name, context, request=None):
-        usable = self._usable.get(template_name)
-        if usable is None:
-            usable = self._usable[template_name] = self._check(template_name)
-        if usable:
+        if self._writes(template_name):
+            if template_name == _FIELD:
+                try:
+                    html = self._field_group(context)
+                except _Unsupported:
+                    html = None
+                if html is not None:
+                    return html
             html = write(template_name, context)
             if html is not None:
                 return html
         return super().render(template_name, context, request=request)
+
+    def _writes(self, template_name: str) -> bool:
+        """Whether the writer of ``template_name`` may be used (checked once, on first use)."""
+        usable = self._usable.get(template_name)
+        if usable is None:
+            usable = self._usable[template_name] = self._check(template_name)
+        return usable
+
+    def _field_group(self, context: dict) -> str | None:
+        """``field.html`` for a field without errors, from what is kept for fields like it
+        (``_field_key``) and only its value written; None: ``_field`` writes it."""
+        bound = context.get("field")
+        if bound.__class__ is not BoundField:
+            return None
+        form = bound.form
+        field = bound.field
+        if form.renderer is not self or field.localize or bound.name in form.errors:
+            return None
+        widget = field.widget
+        key = _field_key(bound, form, field, widget)
+        if key is None:
+            return None
+        try:
+            kept = self._kept.get(key, _ABSENT)
+        except TypeError:  # an attribute's value that cannot be a key
+            return None
+        if kept is _ABSENT:
+            kept = self._keep(key, bound, widget)
+        if kept is None:
+            return None
+        return (kept.head + self._widget(kept, bound, widget) + kept.tail).strip()
+
+    def _keep(self, key: tuple, bound: BoundField, widget) -> _Kept | None:
+        """Write, through Django's own code, what the field group of ``key`` has that does not
+        depend on the field's value, and keep it."""
+        try:
+            kept = self._written(bound, widget)
+        except _Unsupported:
+            kept = None
+        kept_fields = self._kept
+        while len(kept_fields) >= self.KEPT:
+            try:
+                kept_fields.pop(next(iter(kept_fields)), None)
+            except (StopIteration, RuntimeError):  # emptied or changed by another thread
+                break
+        kept_fields[key] = kept
+        return kept
+
+    def _written(self, bound: BoundField, widget) -> _Kept:
+        for value in widget.attrs.values():
+            # A value in a key by its type and equality, as it is written (a tuple of True is
+            # equal to a tuple of 1, Decimal("1.0") to Decimal("1"): written otherwise).
+            if value.__class__ not in _KEYED and not isinstance(value, Promise):
+                raise _Unsupported
+        head = _field_head(bound)
+        tail = "</fieldset>\n" if bound.use_fieldset else "\n"
+        kind = type(widget)
+        straight_select = (kind.render.__module__, kind.render.__qualname__) == _STRAIGHT_SELECT
+        if bound.field.show_hidden_initial or not (kind.render is Widget.render or straight_select):
+            return _Kept(head, _AS_DJANGO, tail=tail)
+        # The name and attrs Django's as_widget gives the widget (it renders nothing here).
+        recorder = _Recorder()
+        copy = copy_module.copy(widget)
+        copy.render = recorder
+        bound.as_widget(widget=copy)
+        name, attrs = recorder.name, recorder.attrs
+        template_name = widget.template_name
+        if straight_select:
+            return self._select(head, widget, name, attrs, tail)
+        if not self._writes(template_name) or kind.build_attrs is not Widget.build_attrs:
+            return _Kept(head, _AS_DJANGO, tail=tail)
+        get_context = kind.get_context
+        if template_name in _INPUT_TEMPLATES and get_context is Input.get_context:
+            written = Input.get_context(widget, name, None, attrs)["widget"]
+            return _Kept(
+                head, _AS_INPUT, _input_head(written), _attrs(written["attrs"]) + ">", tail=tail
+            )
+        if template_name in _INPUT_TEMPLATES and get_context is forms.CheckboxInput.get_context:
+            written = Input.get_context(widget, name, None, attrs)["widget"]
+            if "checked" in written["attrs"]:
+                return _Kept(head, _AS_CONTEXT, widget_head=name, attrs=attrs, tail=tail)
+            return _Kept(
+                head, _AS_CHECKBOX, _input_head(written), _attrs(written["attrs"]), tail=tail
+            )
+        if template_name == _W + "textarea.html" and get_context is Widget.get_context:
+            written = Widget.get_context(widget, name, None, attrs)["widget"]
+            return _Kept(head, _AS_TEXTAREA, _textarea_head(written), tail=tail)
+        if isinstance(widget, forms.Select) and get_context is forms.Select.get_context:
+            return self._select(head, widget, name, attrs, tail)
+        if template_name in _INPUT_TEMPLATES:
+            return _Kept(head, _AS_CONTEXT, widget_head=name, attrs=attrs, tail=tail)
+        return _Kept(head, _AS_DJANGO, tail=tail)
+
+    def _select(self, head: str, widget, name: str, attrs: dict, tail: str) -> _Kept:
+        # Only the opening tag is kept: a form's choices may be its own (a person's orders),
+        # written per request (a long fixed list is FixedChoices, its options kept there).
+        return _Kept(head, _AS_SELECT, _select_head(widget, name, attrs), attrs=attrs, tail=tail)
+
+    def _widget(self, kept: _Kept, bound: BoundField, widget) -> str:
+        """The widget of a kept field group, with its value (Django's ``BoundField.value`` and
+        the widget's own ``format_value``/``check_test``)."""
+        how = kept.how
+        try:
+            if how == _AS_INPUT:
+                value = widget.format_value(bound.value())
+                return kept.widget_head + _input_value(value) + kept.widget_tail
+            if how == _AS_TEXTAREA:
+                value = widget.format_value(bound.value())
+                return kept.widget_head + _textarea_value(value) + "</textarea>"
+            if how == _AS_CHECKBOX:
+                value = bound.value()
+                checked = " checked>" if widget.check_test(value) else ">"
+                written_value = _input_value(widget.format_value(value))
+                return kept.widget_head + written_value + kept.widget_tail + checked
+            if how == _AS_SELECT:
+                html = select_html(
+                    widget, bound.html_name, bound.value(), kept.attrs, kept.widget_head
+                )
+                if html is not None:
+                    return html
+            elif how == _AS_CONTEXT:
+                context = widget.get_context(kept.widget_head, bound.value(), dict(kept.attrs))
+                html = write(widget.template_name, context)
+                if html is not None:
+                    return html
+        except _Unsupported:
+            pass
+        return _text(bound)
 
     def _check(self, template_name: str) -> bool:
         """Whether ``template_name`` has a writer and Django would load, for it and for every

@@ -18,7 +18,8 @@ What a page has (see CONTRIBUTING, "Writing a page"):
   ``manage.py makemessages`` (``cll/core/management/commands/makemessages.py``). Translations
   are trusted text; the values put in them are escaped;
 - ``url(name, *args, **kwargs)``, ``optional_url(...)`` (``""`` when no route has the name),
-  ``static(path)``, ``now(format)``, ``querystring(**changes)``;
+  ``static(path)``, ``now(format)``, ``querystring(**changes)``, ``field_rows(form)`` (a form's
+  visible fields, each with whether it has errors and its widget type: ``formrender.py``);
 - Django's filters under their usual names with their usual meaning (``date``, ``time``,
   ``linebreaksbr``, ``floatformat``, ``yesno``...); ``default`` is Jinja's (``|default(x,
   true)`` for Django's "if false");
@@ -67,6 +68,7 @@ from jinja2 import nodes
 from jinja2.ext import Extension
 from markupsafe import Markup
 
+from cll.core.formrender import field_rows
 from cll.core.fragments import fragment_get_or_render, fragment_key, fragment_secrets
 
 
@@ -133,6 +135,7 @@ def environment(**options) -> jinja2.Environment:
         static=static,
         now=now,
         querystring=querystring,
+        field_rows=field_rows,
         get_language=get_language,
         get_language_info=get_language_info,
     )

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from cll.core import formrender
 from cll.core.formrender import TEMPLATES, WRITERS, FormRenderer
 from cll.core.widgets import Select
+from cll.lib.formfields import BoundedDateField
 from conftest import staff_login
 
 pytestmark = pytest.mark.django_db
@@ -65,13 +66,7 @@ def _pieces(form: forms.Form) -> dict[str, str]:
 
 def _assert_same(make: Callable[[BaseRenderer], forms.Form]) -> tuple[forms.Form, forms.Form]:
     theirs, ours = make(DjangoTemplates()), make(FormRenderer())
-    expected, written = _pieces(theirs), _pieces(ours)
-    assert written.keys() == expected.keys()
-    for name, html in expected.items():
-        diff = "\n".join(
-            difflib.unified_diff(html.splitlines(), written[name].splitlines(), lineterm="")
-        )
-        assert written[name] == html, f"{name} differs:\n{diff}"
+    _same_pieces(theirs, ours)
     return theirs, ours
 
 
@@ -701,3 +696,248 @@ def test_it_writes_the_sites_select_as_django_does(pair, value):
     # Written straight from the choices unless Django's option logic is overridden.
     straight = formrender.select_html(ours(choices=choices), "c", value, {"id": "c"})
     assert (straight is None) == (pair == "own options")
+
+
+# -- Field groups kept: what does not depend on the value, written once per kind of field -------
+
+# Values a field group must write as Django does: markup and quotes, nothing, empty, non-ASCII.
+TRICKY_TEXT = '<b>"Zoé" & l\'été</b> 😀'
+
+
+def _initial_values(form: forms.Form) -> list[dict]:
+    """Initial values for every field of ``form``: tricky text, a selected choice, the other
+    choice, None, empty, dates, booleans."""
+    tricky, other, nothing, empty = {}, {}, {}, {}
+    for name, field in form.fields.items():
+        nothing[name], empty[name] = None, ""
+        choices = [value for value, _label in getattr(field, "choices", []) if value != ""]
+        if isinstance(field, forms.BooleanField):
+            tricky[name], other[name] = True, False
+        elif isinstance(field, forms.DateTimeField):
+            tricky[name] = datetime.datetime(2001, 2, 3, 4, 5, tzinfo=datetime.UTC)
+            other[name] = "2001-02-03 04:05"
+        elif isinstance(field, forms.DateField):
+            tricky[name], other[name] = datetime.date(2001, 2, 3), "2001-02-03"
+        elif isinstance(field, forms.IntegerField):
+            tricky[name], other[name] = 42, "7"
+        elif isinstance(field, forms.MultipleChoiceField):
+            tricky[name], other[name] = choices[:1], choices[1:] or ["<not a choice>"]
+        elif choices:
+            tricky[name], other[name] = choices[0], choices[-1] if len(choices) > 1 else TRICKY_TEXT
+        else:
+            tricky[name], other[name] = TRICKY_TEXT, "Ærøskøbing"
+    return [tricky, other, nothing, empty]
+
+
+@pytest.fixture
+def kept(monkeypatch) -> list[tuple[str, bool, bool]]:
+    """For each field group our renderers write: its field, whether its form is bound and
+    whether it came from what was kept."""
+    used: list[tuple[str, bool, bool]] = []
+    original = FormRenderer._field_group
+
+    def field_group(self, context):
+        html = original(self, context)
+        used.append((context["field"].name, context["field"].form.is_bound, html is not None))
+        return html
+
+    monkeypatch.setattr(FormRenderer, "_field_group", field_group)
+    return used
+
+
+def _same_pieces(theirs: forms.Form, ours: forms.Form) -> None:
+    expected, written = _pieces(theirs), _pieces(ours)
+    assert written.keys() == expected.keys()
+    for name, html in expected.items():
+        diff = "\n".join(
+            difflib.unified_diff(html.splitlines(), written[name].splitlines(), lineterm="")
+        )
+        assert written[name] == html, f"{name} differs:\n{diff}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_it_writes_kept_field_groups_of_every_form_as_django_does(case, world, kept):
+    # One renderer for everything, as in production: what it keeps serves every form after.
+    renderer = FormRenderer()
+    for language in ("fr", "en", "nl"):
+        with translation.override(language):
+            for initial in _initial_values(case.make(world, None, DjangoTemplates())):
+                # Twice: written then kept, then from what was kept.
+                for _ in range(2):
+                    theirs = case.make(world, None, DjangoTemplates())
+                    ours = case.make(world, None, renderer)
+                    for form in (theirs, ours):
+                        form.initial = {**form.initial, **initial}
+                    _same_pieces(theirs, ours)
+            # Bound, valid and not, after the same renderer kept the unbound groups.
+            for data in (case.valid, case.invalid):
+                _same_pieces(
+                    case.make(world, dict(data), DjangoTemplates()),
+                    case.make(world, dict(data), renderer),
+                )
+    # Every field group of the project's unbound forms came from what was kept.
+    assert kept
+    assert [name for name, bound, used in kept if not bound and not used] == []
+    assert renderer._kept and None not in renderer._kept.values()
+
+
+def test_it_keeps_no_value_of_a_field(world):
+    renderer = FormRenderer()
+    marker = "Personal-7c1f"
+    written = []
+    for case in CASES:
+        form = case.make(world, None, renderer)
+        form.initial = {name: marker for name in form.fields}
+        written.append(_pieces(form)["form_fields.html"])
+    assert marker in "".join(written)
+    assert renderer._kept
+    for kept_group in renderer._kept.values():
+        for name in kept_group.__slots__:
+            assert marker not in str(getattr(kept_group, name))
+
+
+class Changing(forms.Form):
+    """A form whose ``__init__`` changes a field per instance: what it keeps must follow."""
+
+    name = forms.CharField(required=False)
+    choice = forms.ChoiceField(choices=[("", "—"), ("a", "A")], required=False)
+    flag = forms.BooleanField(required=False)
+    text = forms.CharField(widget=forms.Textarea, required=False)
+    born = forms.DateField(required=False)
+
+    def __init__(self, *args, change=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if change:
+            change(self)
+
+
+def _set(name: str, attribute: str, value) -> Callable[[forms.Form], None]:
+    def change(form):
+        setattr(form.fields[name], attribute, value)
+
+    return change
+
+
+def _widget(name: str, **values) -> Callable[[forms.Form], None]:
+    def change(form):
+        for attribute, value in values.items():
+            setattr(form.fields[name].widget, attribute, value)
+
+    return change
+
+
+def _attrs_of(name: str, attrs: dict) -> Callable[[forms.Form], None]:
+    def change(form):
+        form.fields[name].widget.attrs.update(attrs)
+
+    return change
+
+
+def _form_attribute(attribute: str, value) -> Callable[[forms.Form], None]:
+    def change(form):
+        setattr(form, attribute, value)
+
+    return change
+
+
+def _widget_class(name: str, widget: forms.Widget) -> Callable[[forms.Form], None]:
+    def change(form):
+        form.fields[name].widget = widget
+
+    return change
+
+
+def _check_test(form):
+    form.fields["flag"].widget.check_test = lambda value: value == "yes"
+
+
+# Changes one instance makes, each after an instance without it (same renderer).
+CHANGES = {
+    "label": _set("name", "label", "Autre <nom>"),
+    "safe label": _set("name", "label", mark_safe("Autre <nom>")),
+    "lazy label": _set("name", "label", gettext_lazy("Country")),
+    "label ending in punctuation": _set("name", "label", "Nom ?"),
+    "no label": _set("name", "label", ""),
+    "help text": _set("name", "help_text", "Pourquoi <em>ceci</em>"),
+    "required": _set("name", "required", True),
+    "required choice": _set("choice", "required", True),
+    "disabled": _set("text", "disabled", True),
+    "field label suffix": _set("name", "label_suffix", " →"),
+    "attrs": _attrs_of("name", {"class": "wide", "placeholder": '"x" & <y>'}),
+    "attr True": _attrs_of("name", {"data-x": True}),
+    "attr 1": _attrs_of("name", {"data-x": 1}),
+    "attr 1.0": _attrs_of("name", {"data-x": 1.0}),
+    "attr False": _attrs_of("name", {"data-x": False}),
+    "attr id": _attrs_of("name", {"id": "own"}),
+    "attr aria-describedby": _attrs_of("name", {"aria-describedby": "elsewhere"}),
+    "attr checked": _attrs_of("flag", {"checked": False}),
+    "attr type": _widget("name", input_type="search"),
+    "textarea attrs": _attrs_of("text", {"rows": 2}),
+    "widget class": _widget_class("name", forms.EmailInput()),
+    "textarea instead": _widget_class("name", forms.Textarea()),
+    "password": _widget_class("name", forms.PasswordInput()),
+    "hidden": _widget_class("name", forms.HiddenInput()),
+    "radio": _widget_class("choice", forms.RadioSelect(choices=[("a", "A")])),
+    "fieldset": _widget("name", use_fieldset=True),
+    "choices": _set("choice", "choices", [("b", "B <&>"), ("a", "A")]),
+    "check test": _check_test,
+    "show hidden initial": _set("name", "show_hidden_initial", True),
+    "localized": _set("born", "localize", True),
+    "prefix": _form_attribute("prefix", "p"),
+    "no ids": _form_attribute("auto_id", False),
+    "auto_id": _form_attribute("auto_id", "f_%s"),
+    "label suffix": _form_attribute("label_suffix", " :"),
+    "safe label suffix": _form_attribute("label_suffix", mark_safe("&nbsp;:")),
+    "no label suffix": _form_attribute("label_suffix", ""),
+    "required css class": _form_attribute("required_css_class", "needed"),
+    "no required attribute": _form_attribute("use_required_attribute", False),
+    "error on an unbound form": lambda form: form.errors.update(
+        name=form.error_class(["Déjà pris <ici>"], field_id=form["name"].auto_id)
+    ),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
+def test_each_instance_gets_its_own_field_groups(change):
+    renderer = FormRenderer()
+    initial = {"name": TRICKY_TEXT, "choice": "a", "flag": "yes", "text": "<t>", "born": TODAY}
+    for language in ("fr", "en", "nl"):
+        with translation.override(language):
+            # Without the change, with it, without it again: each as Django writes it.
+            for changed in (None, CHANGES[change], None, CHANGES[change]):
+                _same_pieces(
+                    Changing(initial=initial, change=changed, renderer=DjangoTemplates()),
+                    Changing(initial=initial, change=changed, renderer=renderer),
+                )
+
+
+def test_it_writes_date_bounds_of_the_moment():
+    class Form(forms.Form):
+        born = BoundedDateField(earliest=datetime.date(1900, 1, 1), latest=lambda: bound)
+
+    renderer = FormRenderer()
+    for bound in (datetime.date(2026, 1, 1), datetime.date(2026, 1, 2)):
+        ours = Form(initial={"born": bound}, renderer=renderer)
+        assert f'max="{bound.isoformat()}"' in ours["born"].as_field_group()
+        _same_pieces(Form(initial={"born": bound}, renderer=DjangoTemplates()), ours)
+
+
+def test_it_keeps_a_bounded_number_of_field_groups(monkeypatch):
+    monkeypatch.setattr(FormRenderer, "KEPT", 3)
+    renderer = FormRenderer()
+    for index in range(10):
+        change = _set("name", "label", f"Nom {index}")
+        _same_pieces(
+            Changing(change=change, renderer=DjangoTemplates()),
+            Changing(change=change, renderer=renderer),
+        )
+        assert len(renderer._kept) <= 3
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_field_rows_are_what_a_template_reads_of_each_visible_field(case, world):
+    for data in (None, dict(case.valid), dict(case.invalid)):
+        form = case.make(world, data, FormRenderer())
+        fields = form.visible_fields()
+        expected = [(field, bool(field.errors), field.widget_type) for field in fields]
+        assert formrender.field_rows(form) == expected
