@@ -13,6 +13,7 @@ text cannot disagree with the footer.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -56,7 +57,15 @@ def _placeholders() -> dict[str, str]:
 def policy_markdown_render(text: str) -> SafeString:
     """Markdown to safe HTML (``cll.lib.markup``) with placeholders such as ``{privacy_email}``
     filled in from the settings."""
-    values = _placeholders()
+    return _rendered(text, tuple(_placeholders().items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _rendered(text: str, placeholders: tuple[tuple[str, str], ...]) -> SafeString:
+    # A policy is long (markdown and sanitising: ~10 ms) and its published versions never
+    # change: each text is rendered once per process with the values it was given (bounded:
+    # staff previews of drafts pass through too).
+    values = dict(placeholders)
 
     def fill(html: str) -> str:
         return _PLACEHOLDER.sub(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cll.content.tests.pages import Page
-from cll.policies import selectors
+from cll.policies import selectors, text
 from cll.policies.models import PolicyVersion
 from cll.policies.tests.helpers import CHANGES, TEXTS, published
 from cll.privacy import datamap
@@ -193,3 +193,19 @@ def test_it_serves_the_policy_pages_to_anonymous_visitors_from_the_cache(client,
     # Publishing retires the cached page.
     published(dora, version="2027-01", material=False, affects_existing_processing=False)
     assert "English text." in client.get("/en/privacy/").content.decode()
+
+
+def test_a_policy_text_is_rendered_once_and_follows_its_placeholders(monkeypatch, settings):
+    # The policy's markdown is long to render: once per text and placeholder values.
+    calls = []
+    monkeypatch.setattr(
+        text, "markdown_to_safe_html", lambda *a, **k: calls.append(1) or f"<p>{len(calls)}</p>"
+    )
+    text._rendered.cache_clear()
+    source = "Write to {privacy_email}."
+    assert text.policy_markdown_render(source) == text.policy_markdown_render(source)
+    assert len(calls) == 1
+    settings.PRIVACY_EMAIL = "dpo@cll.example"
+    text.policy_markdown_render(source)
+    assert len(calls) == 2
+    text._rendered.cache_clear()
