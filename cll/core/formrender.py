@@ -58,6 +58,7 @@ from django.utils.safestring import SafeData, SafeString
 from django.utils.translation import get_language
 
 from cll.core.choices import FixedChoices
+from cll.core.texts import text_of
 
 logger = logging.getLogger(__name__)
 
@@ -575,13 +576,13 @@ _STRAIGHT_SELECT = ("cll.core.widgets", "Select.render")
 _NOT_TEXT = object()
 
 
-def _text_of(value):
+def _text_of(value, language: str | None):
     """A label, help text or suffix as the active language writes it (a lazy one made text;
     a safe one stays safe: it is not escaped); _NOT_TEXT for anything else (Django renders)."""
     if value.__class__ is str or value.__class__ is SafeString:
         return value
     if isinstance(value, Promise):
-        return str(value)
+        return text_of(value, language)
     return _NOT_TEXT
 
 
@@ -589,14 +590,15 @@ def _field_key(bound: BoundField, form, field, widget):
     """Everything the value-independent part of ``bound``'s group depends on (Django's
     ``label_tag``/``legend_tag``, help text, ``aria-describedby``, ``build_widget_attrs``, the
     widget's attrs and templates), cheap to compute; None when it cannot be a key."""
-    label = _text_of(bound.label)
-    help_text = _text_of(bound.help_text)
+    language = get_language()
+    label = _text_of(bound.label, language)
+    help_text = _text_of(bound.help_text, language)
     suffix = form.label_suffix
     field_suffix = field.label_suffix
     if suffix is not None:
-        suffix = _text_of(suffix)
+        suffix = _text_of(suffix, language)
     if field_suffix is not None:
-        field_suffix = _text_of(field_suffix)
+        field_suffix = _text_of(field_suffix, language)
     if _NOT_TEXT in (label, help_text, suffix, field_suffix):
         return None
     attrs = widget.attrs
@@ -628,7 +630,7 @@ def _field_key(bound: BoundField, form, field, widget):
         widget.use_required_attribute(bound.initial),
         tuple(attrs.items()),
         tuple(map(type, attrs.values())),
-        get_language(),
+        language,
     )
 
 

@@ -59,7 +59,6 @@ from django.utils.timezone import template_localtime
 from django.utils.translation import (
     get_language,
     get_language_info,
-    gettext,
     ngettext,
     npgettext,
     pgettext,
@@ -70,6 +69,7 @@ from markupsafe import Markup
 
 from cll.core.formrender import field_rows
 from cll.core.fragments import fragment_get_or_render, fragment_key, fragment_secrets
+from cll.core.texts import translated
 
 
 class Engine(Jinja2):
@@ -195,22 +195,9 @@ def _gettext(context, message: str, **values) -> Markup:
     return _fill(_translated(context, message), values)
 
 
-# Messages already translated, per language: a page has dozens, each otherwise a trip through
-# Django's thread-local active translation. Template messages are literals, so this is bounded;
-# it is emptied anyway past a size, and when a setting changes (tests).
-_messages: dict[tuple[str, str], str] = {}
-
-
 def _translated(context, message: str) -> str:
     # The page's language: the i18n context processor's, else the active one.
-    key = (context.get("LANGUAGE_CODE") or get_language(), message)
-    try:
-        return _messages[key]
-    except KeyError:
-        if len(_messages) > 20_000:
-            _messages.clear()
-        text = _messages[key] = gettext(message)
-        return text
+    return translated(message, context.get("LANGUAGE_CODE") or get_language())
 
 
 def _ngettext(singular: str, plural: str, number: int, **values) -> Markup:
@@ -277,7 +264,6 @@ def _on_setting_changed(**kwargs) -> None:
     # Tests that change the URLconf, the languages or the static files get fresh addresses.
     _plain_url.cache_clear()
     static.cache_clear()
-    _messages.clear()
 
 
 setting_changed.connect(_on_setting_changed, dispatch_uid="cll.core.jinja")
