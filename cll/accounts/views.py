@@ -12,6 +12,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -47,6 +48,7 @@ from cll.accounts.services import (
     parental_consent_request_get,
     profile_update,
 )
+from cll.core.texts import text_of
 from cll.policies.selectors import policy_version_current
 
 
@@ -109,10 +111,12 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 def _history(user) -> list[dict]:
     # Field names as the person reads them (translated labels), never values.
+    language = translation.get_language()
+
     def label(name: str) -> str:
         try:
-            return str(LearnerProfile._meta.get_field(name).verbose_name)
-        except Exception:
+            return text_of(LearnerProfile._meta.get_field(name).verbose_name, language)
+        except FieldDoesNotExist:  # a field removed since the change was recorded
             return name
 
     return [
