@@ -24,8 +24,12 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("cll.content.urls")),
     path("", include("cll.courses.urls")),
-    # Accounts (django-allauth): login, signup, verification, password reset; then our profile.
+    # Accounts: our pages (profile, privacy rights, erasure), then django-allauth's (login,
+    # signup, verification, password reset), which has the most patterns: a request is
+    # resolved through this list in order, so allauth's are tried last (no path is in both).
     path("account/", include("cll.accounts.urls")),
+    path("account/", include("cll.rights.urls")),
+    path("account/", include("cll.erasure.urls")),
     path("account/", include(accounts_urls.allauth_overrides)),
     path("account/", include("allauth.urls")),
     # Staff pages (a staff role and a second factor required, see cll/accounts/staff.py).
@@ -41,9 +45,7 @@ urlpatterns += i18n_patterns(
     path("staff/helpdesk/", include("cll.helpdesk.staff_urls")),
     path("staff/chat/", include("cll.chat.staff_urls")),
     path("staff/feedback/", include("cll.feedback.staff_urls")),
-    # Data rights, requests, consent, policies (public and self-service pages).
-    path("account/", include("cll.rights.urls")),
-    path("account/", include("cll.erasure.urls")),
+    # Privacy requests, consent, policies (public and self-service pages).
     path("privacy-requests/", include("cll.dsar.urls")),
     path("", include("cll.consent.urls")),
     path("", include("cll.policies.urls")),
