@@ -16,22 +16,27 @@ def consent_banner(context) -> dict:
     if request is None:
         return {"show": False}
     state = consent_state(request)
+    show = not state.decided
     return {
-        "show": not state.decided,
-        "state": state,
+        "show": show,
         "signal": state.signal,
         # The signal is recorded once per consent id (consent.js posts it).
         "record_signal": bool(state.signal) and state.objection != state.signal,
-        "categories": [
-            {
-                "key": category,
-                "label": registry.CATEGORY_LABELS[category],
-                "description": registry.CATEGORY_DESCRIPTIONS[category],
-            }
-            for category in registry.OPTIONAL_CATEGORIES
-        ],
-        "next": request.get_full_path(),
+        # Where the banner's form sends the visitor back (only the banner's form needs it).
+        "next": request.get_full_path() if show else None,
     }
+
+
+def consent_categories() -> list[dict]:
+    """The optional categories of cookies the banner offers, in order."""
+    return [
+        {
+            "key": category,
+            "label": registry.CATEGORY_LABELS[category],
+            "description": registry.CATEGORY_DESCRIPTIONS[category],
+        }
+        for category in registry.OPTIONAL_CATEGORIES
+    ]
 
 
 @jinja2.pass_context
@@ -51,4 +56,8 @@ def consent_tags(context) -> dict:
 
 
 # Found by cll.core.jinja.environment.
-GLOBALS = {"consent_banner": consent_banner, "consent_tags": consent_tags}
+GLOBALS = {
+    "consent_banner": consent_banner,
+    "consent_categories": consent_categories,
+    "consent_tags": consent_tags,
+}

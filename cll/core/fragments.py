@@ -12,14 +12,16 @@ footer, a news card, a page's list of results. The ``{% fragment %}`` tag of the
 The key is the fragment's name, the active language, the public-content version
 (``pagecache.content_version()``, which changes with any catalogue or news edit) and the values
 given. The rule for whoever writes one: **a fragment shows only what its key names** — never the
-person, their session or the response's CSP nonce.
+person or their session.
 
-A form may sit in a fragment with its ``{{ csrf_input }}``: the field is kept as a marker and
-each request gets its own field back (one ``str.replace``), so a page's static forms — "sign
-out", "object to this use" — need not be rendered per request. Any other per-request value in
-the output (this request's CSP nonce, its CSRF token written any other way, a CSRF field that is
-not this request's) is a mistake: the HTML is used for this response but never kept, and the
-mistake is logged, so an error costs speed, never another visitor's token.
+Two per-request values may be inside, because each request gets its own back (one
+``str.replace`` each): a form's ``{{ csrf_input }}`` and a script's ``{{ csp_nonce }}``. Where
+the fragment wrote this request's CSRF field or nonce, what is kept holds a marker instead; so
+a page's static forms ("sign out", "object to this use") and the frame's scripts need not be
+rendered per request. Any other per-request value in the output (the CSRF token written any
+other way, a CSRF field that is not this request's) is a mistake: the HTML is used for this
+response but never kept, and the mistake is logged, so an error costs speed, never another
+visitor's token.
 
 The store is a bounded LRU per process (``CLL_FRAGMENT_CACHE_ENTRIES``), shared by the threads
 of a worker; no cache server round trip, no pickling. A fragment is recomputed after a deploy
@@ -38,7 +40,7 @@ from typing import Any
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.middleware.csp import get_nonce
-from django.utils.functional import empty
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import get_language
 
 from cll.core.pagecache import content_version
@@ -50,6 +52,8 @@ _CSRF_FIELD = "csrfmiddlewaretoken"
 # What a kept fragment holds in place of this request's CSRF field: an HTML comment (escaped
 # text can never write one) with a part drawn at start-up (nobody can write it on purpose).
 _CSRF_SLOT = f"<!--cll-csrf-field-{secrets.token_hex(8)}-->"
+# The same for this response's CSP nonce (inside attributes too: the marker never leaves).
+_NONCE_SLOT = f"<!--cll-csp-nonce-{secrets.token_hex(8)}-->"
 
 _lock = threading.Lock()
 _store: OrderedDict[Hashable, Any] = OrderedDict()
@@ -61,17 +65,20 @@ def fragment_get_or_render(
     *,
     secrets: Callable[[], tuple[str, ...]],
     csrf_input: Any = None,
+    nonce: Any = None,
 ) -> str:
     """The HTML kept under ``key``, or ``render()``'s, kept unless it contains one of the
-    strings ``secrets()`` gives once it has rendered (this request's CSP nonce, the CSRF form
-    field: per-request values a shared piece of HTML must never carry). ``csrf_input``: the
-    page's lazy CSRF field (``{{ csrf_input }}``); where the fragment wrote it, it is kept as
-    a marker and this request's field is put back."""
+    strings ``secrets()`` gives once it has rendered (a CSRF form field or token: per-request
+    values a shared piece of HTML must never carry). ``csrf_input`` and ``nonce``: the page's
+    lazy CSRF field (``{{ csrf_input }}``) and CSP nonce; where the fragment wrote them, they
+    are kept as markers and this request's are put back."""
     kept = _kept(key)
     if kept is _MISSING:
-        html = render()
-        field = _written(csrf_input)
-        kept = html.replace(field, _CSRF_SLOT) if field and field in html else html
+        html = kept = render()
+        for lazy, slot in ((csrf_input, _CSRF_SLOT), (nonce, _NONCE_SLOT)):
+            value = _written(lazy)
+            if value and value in kept:
+                kept = kept.replace(value, slot)
         if any(secret and secret in kept for secret in secrets()):
             logger.error(
                 "Fragment %r shows a per-request value (CSRF token or CSP nonce): not cached.",
@@ -82,16 +89,19 @@ def fragment_get_or_render(
         return html
     if _CSRF_SLOT in kept:
         # Asking for the field sets the CSRF cookie, as rendering the form would have.
-        return kept.replace(_CSRF_SLOT, str(csrf_input) if csrf_input is not None else "")
+        kept = kept.replace(_CSRF_SLOT, str(csrf_input) if csrf_input is not None else "")
+    if _NONCE_SLOT in kept:
+        # Asking for the nonce puts it in the CSP header, as rendering the script would have.
+        kept = kept.replace(_NONCE_SLOT, str(nonce) if nonce is not None else "")
     return kept
 
 
-def _written(lazy) -> str | None:
-    """A page's lazy per-request value if something already asked for it, else None (asking
-    has effects: the CSRF field sets the CSRF cookie)."""
-    if lazy is None or getattr(lazy, "_wrapped", empty) is empty:
+def _written(value) -> str | None:
+    """A page's per-request value as text, if it is not a lazy one nobody asked for yet (None
+    then: asking has effects, e.g. the CSRF field sets the CSRF cookie)."""
+    if value is None or (isinstance(value, LazyObject) and value._wrapped is empty):
         return None
-    return str(lazy)
+    return str(value)
 
 
 def content_memo[T](name: str, values: tuple, compute: Callable[[], T]) -> T:
@@ -137,11 +147,15 @@ def fragment_key(name: str, values) -> tuple:
 
 
 def fragment_secrets(request, csrf_token: Any = None) -> tuple[str, ...]:
-    """What a kept fragment must not contain: a CSRF form field, this page's CSRF token (the
-    lazy ``{{ csrf_token }}``, if something asked for it) and this response's nonce. Asked
-    after rendering: the nonce exists only once something (maybe the fragment) used it."""
-    nonce = get_nonce(request) if request is not None else None
-    return (_CSRF_FIELD, str(nonce) if nonce else "", _written(csrf_token) or "")
+    """What a kept fragment must not contain (once this request's CSRF field and nonce are
+    markers): a CSRF form field, this page's CSRF token (the lazy ``{{ csrf_token }}``, if
+    something asked for it) and this response's nonce written in a way the marker missed."""
+    return (_CSRF_FIELD, _written(csrf_token) or "", _written(fragment_nonce(request)) or "")
+
+
+def fragment_nonce(request) -> Any:
+    """This response's lazy CSP nonce (None without a request or the CSP middleware)."""
+    return get_nonce(request) if request is not None else None
 
 
 def _hashable(value):

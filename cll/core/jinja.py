@@ -68,7 +68,12 @@ from jinja2.ext import Extension
 from markupsafe import Markup
 
 from cll.core.formrender import field_rows
-from cll.core.fragments import fragment_get_or_render, fragment_key, fragment_secrets
+from cll.core.fragments import (
+    fragment_get_or_render,
+    fragment_key,
+    fragment_nonce,
+    fragment_secrets,
+)
 from cll.core.texts import translated
 
 
@@ -327,5 +332,6 @@ class FragmentExtension(Extension):
             lambda: str(caller()),
             secrets=lambda: fragment_secrets(request, context.get("csrf_token")),
             csrf_input=context.get("csrf_input"),
+            nonce=fragment_nonce(request),
         )
         return Markup(html)  # noqa: S704 (the body's own, autoescaped output)
