@@ -136,7 +136,7 @@ class _Plan:
             _argument(compiler, queryset.query.where, index, sample, params, name)
             for index, sample in enumerate(samples)
         ]
-        if len({position for _, position, _, _, _ in self.arguments}) != len(samples):
+        if len({argument[1] for argument in self.arguments}) != len(samples):
             raise ValueError(f"{name}: two arguments are the same parameter; use other samples.")
         self._read_rows_as(queryset, compiler, name)
 
@@ -146,8 +146,11 @@ class _Plan:
         NULL, an expression...): the ORM must build that query."""
         params = list(self.params)
         compiler, connection = self.compiler, self.compiler.connection
-        for index, position, lookup_class, lhs, rhs_sql in self.arguments:
+        for index, position, lookup_class, lhs, rhs_sql, as_is in self.arguments:
             value = args[index]
+            if value.__class__ is as_is:
+                params[position] = value  # what the lookup would hand over (_passed_as_is)
+                continue
             if value is None or hasattr(value, "resolve_expression"):
                 return None
             # The lookup's right-hand side, as its as_sql() compiles it (checked when built).
@@ -273,7 +276,33 @@ def _argument(compiler, where: WhereNode, index: int, sample, params: tuple, nam
             f"{name}: argument {index + 1} (sample {sample!r}) is not exactly one parameter of "
             f"the query {params!r}; use another sample, or another lookup."
         )
-    return index, positions[0], type(lookup), lookup.lhs, rhs_sql
+    return index, positions[0], type(lookup), lookup.lhs, rhs_sql, _passed_as_is(lookup)
+
+
+# An auto primary key's (AutoFieldMixin): validates the value, hands it on as it is.
+_AUTO_DB_PREP = models.AutoField.get_db_prep_value
+
+
+def _passed_as_is(lookup: Lookup) -> type | None:
+    """``int`` or ``str`` when an exact lookup hands any value of that type to the database as
+    it is (Django's own integer and text fields, or a foreign key to one: ``get_prep_value`` is
+    ``int()``/``str()`` and the backends pass the result on), so the argument needs no lookup
+    object per call; None otherwise."""
+    if lookup.lookup_name != "exact":
+        return None
+    field = lookup.lhs.output_field
+    if isinstance(field, models.ForeignKey):
+        field = field.target_field
+    kind = type(field)
+    for python_type, base in ((int, models.IntegerField), (str, models.CharField)):
+        if (
+            isinstance(field, base)
+            and kind.get_prep_value is base.get_prep_value
+            and kind.get_db_prep_value in (base.get_db_prep_value, _AUTO_DB_PREP)
+            and kind.to_python is base.to_python
+        ):
+            return python_type
+    return None
 
 
 def _lookups(node: WhereNode) -> Iterator[Lookup]:

@@ -293,3 +293,31 @@ def test_the_privacy_pages_reads_answer_as_their_querysets(world):
         )
     assert rights_selectors.objections_of(user=world.alice) == {"marketing", "analytics"}
     assert rights_selectors.restriction_for(user=world.bob).reason == "Contesting accuracy"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("build", "sample", "argument", "as_is"),
+    [
+        # A foreign key to an integer key, an integer key, a text key: the value as it is.
+        (lambda v: LearnerProfile.objects.filter(user=v), 0, 7, int),
+        (lambda v: User.objects.filter(pk=v), 0, 7, int),
+        (lambda v: SocialAccount.objects.filter(uid=v), "x", "y", str),
+        # A UUID (hex on SQLite) and a range lookup: prepared by the lookup every time.
+        (lambda v: AuditEntry.objects.filter(subject=v), uuid.UUID(int=1), uuid.uuid4(), None),
+        (lambda v: User.objects.filter(pk__gt=v), 0, 7, None),
+    ],
+)
+def test_a_value_the_lookup_would_not_change_is_handed_over_as_it_is(
+    build, sample, argument, as_is
+):
+    query = PreparedQuery(build, sample)
+    query.rows(sample)
+    plan = connections["default"].__dict__["cll_prepared_plans"][query]
+    assert plan.arguments[0][-1] is as_is
+    with CaptureQueriesContext(connection) as ours:
+        query.rows(argument)
+    with CaptureQueriesContext(connection) as theirs:
+        list(build(argument))
+    # The SQL as run, with its parameters written in.
+    assert ours.captured_queries[0]["sql"] == theirs.captured_queries[0]["sql"]
