@@ -4,9 +4,11 @@ against the public key, and any change to a signed header or the body breaks it.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 import dkim
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -115,8 +117,10 @@ def test_openssl_computes_the_signature_dkimpy_would_compute(key, monkeypatch):
         b"Date: Sun, 06 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@cll.be>\r\n\r\nHello.\r\n"
     )
     assert dkim.RSASSA_PKCS1_v1_5_sign is mail.openssl_rsa_sign
-    ours = mail.dkim_sign(message, domain=DOMAIN, selector=SELECTOR, private_key=pem)
-    monkeypatch.setattr(dkim, "RSASSA_PKCS1_v1_5_sign", mail.dkimpy_rsa_sign)
-    theirs = mail.dkim_sign(message, domain=DOMAIN, selector=SELECTOR, private_key=pem)
+    # The signature carries its time (t=): both are made in the same second.
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False):
+        ours = mail.dkim_sign(message, domain=DOMAIN, selector=SELECTOR, private_key=pem)
+        monkeypatch.setattr(dkim, "RSASSA_PKCS1_v1_5_sign", mail.dkimpy_rsa_sign)
+        theirs = mail.dkim_sign(message, domain=DOMAIN, selector=SELECTOR, private_key=pem)
     assert ours == theirs
     assert dkim.verify(ours, dnsfunc=_dns(key))
