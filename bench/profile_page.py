@@ -67,7 +67,8 @@ def area_of(filename: str) -> str:
 
 # Phases of a request: (label, file name ending, function name); cumulative time of each.
 PHASES = [
-    ("template rendering", "django/template/backends/django.py", "render"),
+    ("page rendering (Jinja2)", "cll/core/jinja.py", "render"),
+    ("template rendering (Django)", "django/template/backends/django.py", "render"),
     ("SQL: run queries", "django/db/backends/utils.py", "_execute_with_wrappers"),
     ("SQL: open connection", "django/db/backends/base/base.py", "connect"),
     ("SQL: close connection", "django/db/backends/base/base.py", "close"),
@@ -139,28 +140,37 @@ def time_templates(
 ) -> dict[str, tuple[float, float]]:
     """Inclusive rendering time and renders per request of every template the page uses.
 
-    Form widgets count too: they are rendered through templates (django/forms/widgets/...).
+    Pages (Jinja2, ``cll/core/jinja.py``) count as the template a view renders, with what it
+    extends and includes; Django's templates (allauth's pages, e-mails, and the form templates
+    the form renderer does not write in Python) each count on their own.
     """
     from django.template import base
 
+    from cll.core import jinja
+
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
-    original = base.Template._render
+    originals = {base.Template: base.Template._render, jinja.Template: jinja.Template._render}
 
-    def timed(template, context):
-        begin = time.perf_counter()
-        try:
-            return original(template, context)
-        finally:
-            entry = totals[template.origin.template_name or template.origin.name]
-            entry[0] += time.perf_counter() - begin
-            entry[1] += 1
+    def timer(original):
+        def timed(template, context):
+            begin = time.perf_counter()
+            try:
+                return original(template, context)
+            finally:
+                entry = totals[template.origin.template_name or template.origin.name]
+                entry[0] += time.perf_counter() - begin
+                entry[1] += 1
 
-    base.Template._render = timed
+        return timed
+
+    for kind, original in originals.items():
+        kind._render = timer(original)
     try:
         for _ in range(requests):
             request(application, path, cold=cold)
     finally:
-        base.Template._render = original
+        for kind, original in originals.items():
+            kind._render = original
     rows = sorted(totals.items(), key=lambda item: -item[1][0])
     return {name: (1000 * seconds / requests, calls / requests) for name, (seconds, calls) in rows}
 
