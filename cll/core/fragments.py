@@ -146,11 +146,11 @@ def fragment_key(name: str, values) -> tuple:
     return (name, get_language(), content_version(), *(_hashable(value) for value in values))
 
 
-def fragment_secrets(request, csrf_token: Any = None) -> tuple[str, ...]:
-    """What a kept fragment must not contain (once this request's CSRF field and nonce are
-    markers): a CSRF form field, this page's CSRF token (the lazy ``{{ csrf_token }}``, if
-    something asked for it) and this response's nonce written in a way the marker missed."""
-    return (_CSRF_FIELD, _written(csrf_token) or "", _written(fragment_nonce(request)) or "")
+def fragment_secrets(csrf_token: Any = None) -> tuple[str, ...]:
+    """What a kept fragment must not contain once this request's CSRF field and nonce are
+    markers: a CSRF form field, and this page's CSRF token (the lazy ``{{ csrf_token }}``, if
+    something asked for it) written any other way."""
+    return (_CSRF_FIELD, _written(csrf_token) or "")
 
 
 def fragment_nonce(request) -> Any:

@@ -330,7 +330,7 @@ class FragmentExtension(Extension):
         html = fragment_get_or_render(
             fragment_key(name, shown),
             lambda: str(caller()),
-            secrets=lambda: fragment_secrets(request, context.get("csrf_token")),
+            secrets=lambda: fragment_secrets(context.get("csrf_token")),
             csrf_input=context.get("csrf_input"),
             nonce=fragment_nonce(request),
         )
