@@ -81,7 +81,7 @@ def fragment_get_or_render(
                 kept = kept.replace(value, slot)
         if any(secret and secret in kept for secret in secrets()):
             logger.error(
-                "Fragment %r shows a per-request value (CSRF token or CSP nonce): not cached.",
+                "Fragment %r shows a per-request value (a CSRF token or field): not cached.",
                 key[0],
             )
         else:
