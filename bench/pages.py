@@ -266,18 +266,24 @@ def load_demo_accounts(env: dict[str, str]) -> bool:
     return True
 
 
-def signed_in_session(env: dict[str, str], email: str = DEMO_LEARNER) -> str:
-    """A real session of ``email``'s account (signed in through django.contrib.auth.login,
-    as the sign-in form does), as the value of the session cookie."""
+def signed_in_cookies(env: dict[str, str], email: str = DEMO_LEARNER) -> str:
+    """The ``Cookie`` header of a browser signed in as ``email``: a real session (signed in
+    through django.contrib.auth.login, as the sign-in form does) and the CSRF cookie the site
+    set when it showed its first form, which a browser keeps and sends back, as it does the
+    session cookie (without it, every request would draw a new CSRF secret and set it again)."""
     return django_eval(
         env,
         "from django.conf import settings\n"
         "from django.contrib.auth import get_user_model\n"
         "from django.test import Client\n"
+        "from django.urls import reverse\n"
         f"user = get_user_model().objects.get(email={email!r})\n"
         "client = Client()\n"
         "client.force_login(user)\n"
-        "print(client.cookies[settings.SESSION_COOKIE_NAME].value)",
+        f"page = client.get(reverse('accounts:profile'), HTTP_HOST={HOST!r})\n"
+        "assert page.status_code == 200, page.status_code\n"
+        "names = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)\n"
+        "print('; '.join(f'{name}={client.cookies[name].value}' for name in names))",
     )
 
 
@@ -1108,9 +1114,7 @@ def main(argv: list[str] | None = None) -> int:
             pages += [Page(f"{page.name}-uncached", page.path, cookie) for page in pages[1:]]
         if not args.no_signed_in:
             if load_demo_accounts(env):
-                cookie = (
-                    ("Cookie", f"{preparation.session_cookie_name}={signed_in_session(env)}"),
-                )
+                cookie = (("Cookie", signed_in_cookies(env)),)
                 signed_in = [("me-catalogue", catalogue)] if catalogue else []
                 for name in ("me-profile", "me-privacy"):
                     if paths[name] is None:

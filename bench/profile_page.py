@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             global COOKIE
             if not pages.load_demo_accounts(env):
                 raise pages.HarnessError("no load_demo_accounts command: cannot sign in")
-            COOKIE = f"{preparation.session_cookie_name}={pages.signed_in_session(env)}"
+            COOKIE = pages.signed_in_cookies(env)
         # The settings are read from the environment: switch this process over, then load the
         # application exactly as granian does.
         os.environ.clear()

@@ -21,6 +21,7 @@ from cll.accounts.hooks import signup_extras
 from cll.accounts.models import PROFILE_FIELDS, CefrLevel, User
 from cll.accounts.services import is_under_consent_age, profile_create
 from cll.core.choices import FixedChoices
+from cll.core.forms import SharedFieldsForm
 from cll.core.widgets import Select
 from cll.lib.formfields import BoundedDateField, BoundedDateInput, today
 
@@ -137,7 +138,12 @@ class ProfileFieldsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = _country_choices(get_language())
+        if not getattr(self, "fields_shared", False):
+            self.localise_fields(self.fields, get_language())
+
+    @classmethod
+    def localise_fields(cls, fields: dict, language: str | None) -> None:
+        fields["country"].choices = _country_choices(language)
 
     def _clean_line(self, name: str) -> str:
         value = self.cleaned_data.get(name, "").strip()
@@ -287,8 +293,9 @@ class SignupForm(ProfileFieldsForm):
             extra.after_signup(request, user, self.cleaned_data.get(extra.name))
 
 
-class ProfileForm(ProfileFieldsForm):
-    """The profile page's form."""
+class ProfileForm(SharedFieldsForm, ProfileFieldsForm):
+    """The profile page's form (shown on every visit of the page: its fields are copied once
+    per language, ``cll/core/forms.py``)."""
 
     recommendations_enabled = forms.BooleanField(
         label=_("Suggest sessions for me"),

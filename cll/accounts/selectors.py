@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from allauth.socialaccount.models import SocialAccount
@@ -18,7 +19,8 @@ PROFILE_HISTORY_SHOWN = 50
 # The reads of the profile page, every request: their SQL built once (cll/core/prepared.py).
 _profile_of = PreparedQuery(lambda user_id: LearnerProfile.objects.filter(user=user_id), 0)
 _history_of = PreparedQuery(
-    lambda subject: _profile_history(subject)[:PROFILE_HISTORY_SHOWN], uuid.UUID(int=1)
+    lambda subject: _profile_history(subject).values_list("at", "fields")[:PROFILE_HISTORY_SHOWN],
+    uuid.UUID(int=1),
 )
 _social_accounts_of = PreparedQuery(
     lambda user_id: SocialAccount.objects.filter(user=user_id).order_by("provider", "pk"), 0
@@ -35,9 +37,9 @@ def profile_history_for(user: User) -> QuerySet[AuditEntry]:
     return _profile_history(user.public_id)
 
 
-def profile_history_latest_for(user: User) -> list[AuditEntry]:
+def profile_history_latest_for(user: User) -> list[tuple[datetime.datetime, list[str]]]:
     """The latest changes to this person's profile (``profile_history_for``), as their profile
-    page lists them."""
+    page lists them: when, and the names of the fields changed."""
     return _history_of.rows(user.public_id)
 
 

@@ -120,8 +120,8 @@ def _history(user) -> list[dict]:
             return name
 
     return [
-        {"at": entry.at, "fields": [label(name) for name in entry.fields]}
-        for entry in profile_history_latest_for(user)
+        {"at": at, "fields": [label(name) for name in fields]}
+        for at, fields in profile_history_latest_for(user)
     ]
 
 

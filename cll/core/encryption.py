@@ -478,9 +478,10 @@ def encrypt(value: str, *, subject: uuid.UUID) -> str:
 
 def decrypt(token: str) -> str:
     """Open a token made by ``encrypt``; raises ``DecryptionError`` (or ``KeyDestroyed``)."""
-    key_id = parse_token(token)[1]
+    parsed = parse_token(token)
+    key_id = parsed[1]
     aead = _cache.aead(key_id) or AESGCM(_data_key_by_id(key_id))
-    return open_token(token, key_id=key_id, aead=aead)
+    return open_token(token, key_id=key_id, aead=aead, parsed=parsed)
 
 
 # -- Bytes (files) ------------------------------------------------------------------------------

@@ -34,6 +34,13 @@ widget's ``format_value`` (a select's options as ``select_html`` writes them); a
 it does not know exactly is written through Django's path, and a field with errors as before.
 No value of a field is kept.
 
+A whole form goes further still when its fields are shared (``cll.core.forms.SharedFieldsForm``:
+the same field objects for every instance in a language, never changed): for such a form,
+unbound and without hidden fields, ``FormRenderer.form_fields`` keeps what the page's template
+of a form's fields (``jinja2/forms/fields.html``) wrote, cut around the field groups; per request
+only each group's value is written (``_Skeleton``). A bound form (which may show errors) is
+always written by the template.
+
 ``cll/core/tests/test_formrender.py`` renders the project's forms (empty, with initial values,
 valid, invalid, and instances a form's ``__init__`` changes) both ways and compares the HTML.
 """
@@ -655,6 +662,68 @@ class _Recorder:
         return ""
 
 
+class _Skeleton:
+    """The HTML of a form's fields as its template wrote it, cut around the field groups:
+    (text before, (field name, its kept group)) per field, then the text after the last."""
+
+    __slots__ = ("parts", "tail")
+
+    def __init__(self, parts: tuple, tail: str):
+        self.parts, self.tail = parts, tail
+
+    def write(self, renderer: FormRenderer, form: forms.BaseForm) -> str:
+        html = []
+        fields = form.fields
+        for before, (name, kept) in self.parts:
+            html.append(before)
+            html.append(renderer._group(kept, form[name], fields[name].widget))
+        html.append(self.tail)
+        return "".join(html)
+
+
+# Widgets' use_required_attribute(initial) that do not look at the initial value.
+_REQUIRED_REGARDLESS = (Widget.use_required_attribute, forms.Select.use_required_attribute)
+
+
+def form_fields_html(form: forms.BaseForm, render: Callable[[], str]) -> str:
+    """What ``render()`` writes for ``form``'s fields, kept as a skeleton by the form's
+    renderer where it can be (``FormRenderer.form_fields``)."""
+    renderer = form.renderer
+    if isinstance(renderer, FormRenderer):
+        return renderer.form_fields(form, render)
+    return render()
+
+
+def _form_key(form: forms.BaseForm, renderer: FormRenderer) -> tuple | None:
+    """What a form's kept skeleton depends on besides its values, for an unbound form of a
+    ``SharedFieldsForm`` class (``cll/core/forms.py``: the same field objects for every
+    instance in a language, never changed) without hidden fields; None for any other form.
+
+    The fields themselves are in the key (compared by identity), so a form whose fields were
+    replaced gets a skeleton of its own; the field groups are the renderer's kept ones, keyed
+    on everything they show. The template may show nothing else of the form but whether it
+    has errors, which an unbound form never has."""
+    if (
+        not getattr(form, "fields_shared", False)
+        or form.is_bound
+        or form.renderer is not renderer
+        or not renderer._writes(_FIELD)
+    ):
+        return None
+    fields = form.fields
+    if any(field.widget.is_hidden for field in fields.values()):
+        return None
+    return (
+        form.__class__,
+        get_language(),
+        form.prefix,
+        form.auto_id,
+        form.label_suffix,
+        form.use_required_attribute,
+        tuple(fields.items()),
+    )
+
+
 class FormRenderer(DjangoTemplates):
     """``FORM_RENDERER = "cll.core.formrender.FormRenderer"``: Django's templates renderer,
     with Django's own form templates written in Python (same HTML; rules in the module's
@@ -669,6 +738,8 @@ class FormRenderer(DjangoTemplates):
         self._usable: dict[str, bool] = {}
         # _field_key(...) → _Kept, or None where the group is written as Django's path goes.
         self._kept: dict[tuple, _Kept | None] = {}
+        # _form_key(...) → _Skeleton, or None where the form's template is rendered.
+        self._skeletons: dict[tuple, _Skeleton | None] = {}
 
     def render(self, template_name, context, request=None):
         if self._writes(template_name):
@@ -713,7 +784,57 @@ class FormRenderer(DjangoTemplates):
             kept = self._keep(key, bound, widget)
         if kept is None:
             return None
+        return self._group(kept, bound, widget)
+
+    def _group(self, kept: _Kept, bound: BoundField, widget) -> str:
+        """A kept field group with this field's value written."""
         return (kept.head + self._widget(kept, bound, widget) + kept.tail).strip()
+
+    # -- A whole unbound form whose fields are shared: its HTML kept, only the values written --
+
+    def form_fields(self, form: forms.BaseForm, render: Callable[[], str]) -> str:
+        """What ``render()`` gives (the page's template of ``form``'s fields), from the skeleton
+        kept for forms like it when there is one: the template's output with each field group
+        a slot, written per request with the field's value (``_Skeleton``)."""
+        key = _form_key(form, self)
+        if key is None:
+            return render()
+        skeleton = self._skeletons.get(key)
+        if skeleton is not None:
+            return skeleton.write(self, form)
+        html = render()
+        self._put(self._skeletons, key, self._skeleton(form, html))
+        return html
+
+    def _skeleton(self, form: forms.BaseForm, html: str) -> _Skeleton | None:
+        """``html`` cut around ``form``'s field groups, each found where the template wrote it;
+        None when a group is not one this renderer keeps, or is not found as it was written."""
+        statics, slots = [], []
+        at = 0
+        for name, field in form.fields.items():
+            bound = form[name]
+            widget = field.widget
+            key = _field_key(bound, form, field, widget)
+            try:
+                kept = self._kept.get(key) if key is not None else None
+            except TypeError:  # an attribute's value that cannot be a key
+                kept = None
+            if (
+                kept is None
+                or kept.how == _AS_DJANGO
+                or field.localize
+                # Whether the widget writes "required" must not depend on the value.
+                or type(widget).use_required_attribute not in _REQUIRED_REGARDLESS
+            ):
+                return None
+            group = self._group(kept, bound, widget)
+            start = html.find(group, at)
+            if start < 0:
+                return None
+            statics.append(html[at:start])
+            slots.append((name, kept))
+            at = start + len(group)
+        return _Skeleton(tuple(zip(statics, slots, strict=True)), html[at:])
 
     def _keep(self, key: tuple, bound: BoundField, widget) -> _Kept | None:
         """Write, through Django's own code, what the field group of ``key`` has that does not
@@ -722,14 +843,17 @@ class FormRenderer(DjangoTemplates):
             kept = self._written(bound, widget)
         except _Unsupported:
             kept = None
-        kept_fields = self._kept
-        while len(kept_fields) >= self.KEPT:
+        self._put(self._kept, key, kept)
+        return kept
+
+    def _put(self, store: dict, key: tuple, value) -> None:
+        """Keep ``value`` in ``store``, dropping the oldest entries beyond ``KEPT``."""
+        while len(store) >= self.KEPT:
             try:
-                kept_fields.pop(next(iter(kept_fields)), None)
+                store.pop(next(iter(store)), None)
             except (StopIteration, RuntimeError):  # emptied or changed by another thread
                 break
-        kept_fields[key] = kept
-        return kept
+        store[key] = value
 
     def _written(self, bound: BoundField, widget) -> _Kept:
         for value in widget.attrs.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import http_date
 
 
 class SecurityHeadersMiddleware:
@@ -29,10 +30,20 @@ class NoStoreForAuthenticatedMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    # What Django's add_never_cache_headers then patch_cache_control(no_store, private) write
+    # on a response without caching headers (most pages): set at once, without parsing and
+    # writing Cache-Control three times (~20 µs of every signed-in page).
+    NEVER = "max-age=0, no-cache, no-store, must-revalidate, private"
+
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            add_never_cache_headers(response)
-            patch_cache_control(response, no_store=True, private=True)
+            headers = response.headers
+            if "Cache-Control" in headers or "Expires" in headers:
+                add_never_cache_headers(response)
+                patch_cache_control(response, no_store=True, private=True)
+            else:
+                headers["Expires"] = http_date()
+                headers["Cache-Control"] = self.NEVER
         return response

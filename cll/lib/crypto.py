@@ -161,9 +161,15 @@ def parse_token(token: str) -> tuple[bytes, uuid.UUID, bytes, bytes]:
     if raw[0] != _VERSION:
         raise DecryptionError(f"Unknown token version {raw[0]}.")
     header = raw[:_HEADER_BYTES]
-    key_id = uuid.UUID(bytes=raw[1:_HEADER_BYTES])
+    key_id = _key_id(raw[1:_HEADER_BYTES])
     nonce = raw[_HEADER_BYTES : _HEADER_BYTES + _NONCE_BYTES]
     return header, key_id, nonce, raw[_HEADER_BYTES + _NONCE_BYTES :]
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_id(raw: bytes) -> uuid.UUID:
+    # The same few keys open a page's values (one per person): made once, not per value.
+    return uuid.UUID(bytes=raw)
 
 
 def token_key_id(token: str) -> uuid.UUID:
@@ -179,10 +185,11 @@ def seal(value: str, *, key_id: uuid.UUID, aead: AESGCM) -> str:
     return TOKEN_PREFIX + b64encode(header + nonce + sealed)
 
 
-def open_token(token: str, *, key_id: uuid.UUID, aead: AESGCM) -> str:
+def open_token(token: str, *, key_id: uuid.UUID, aead: AESGCM, parsed: tuple | None = None) -> str:
     """The text of a token whose parsed key id is ``key_id``, opened with that key's ``aead``;
-    ``DecryptionError`` when it was altered."""
-    header, _key_id, nonce, sealed = parse_token(token)
+    ``DecryptionError`` when it was altered. ``parsed``: what ``parse_token(token)`` gave, if
+    the caller already has it."""
+    header, _key_id, nonce, sealed = parsed or parse_token(token)
     try:
         plain = aead.decrypt(nonce, sealed, header)
     except InvalidTag:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cll.core.forms import SharedFieldsForm
 from cll.rights.models import Objection
 
 
-class RestrictionForm(forms.Form):
+class RestrictionForm(SharedFieldsForm, forms.Form):
+    # Made for every view of the privacy page: its field is copied once (cll/core/forms.py).
     reason = forms.CharField(
         label=_("Why do you want to restrict the processing of your data? (optional)"),
         help_text=_(
