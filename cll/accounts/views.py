@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from allauth.account.decorators import reauthentication_required
@@ -12,7 +13,6 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -110,19 +110,23 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 def _history(user) -> list[dict]:
-    # Field names as the person reads them (translated labels), never values.
-    language = translation.get_language()
-
-    def label(name: str) -> str:
-        try:
-            return text_of(LearnerProfile._meta.get_field(name).verbose_name, language)
-        except FieldDoesNotExist:  # a field removed since the change was recorded
-            return name
-
+    # Field names as the person reads them (translated labels), never values; a field removed
+    # since the change was recorded by its name.
+    labels = _profile_labels(translation.get_language())
     return [
-        {"at": at, "fields": [label(name) for name in fields]}
+        {"at": at, "fields": [labels.get(name, name) for name in fields]}
         for at, fields in profile_history_latest_for(user)
     ]
+
+
+@functools.cache
+def _profile_labels(language: str | None) -> dict[str, str]:
+    # The profile's field labels in the active language (its key): once per language.
+    return {
+        field.name: text_of(field.verbose_name, language)
+        for field in LearnerProfile._meta.get_fields()
+        if hasattr(field, "verbose_name")
+    }
 
 
 def _social_accounts(user) -> list:

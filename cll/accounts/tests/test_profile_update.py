@@ -9,6 +9,7 @@ from cll.accounts.models import LearnerProfile
 from cll.accounts.selectors import profile_history_for
 from cll.accounts.services import profile_create, profile_update
 from cll.privacy.models import AuditEntry
+from cll.privacy.services import audit_record
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +88,23 @@ def test_it_lists_the_history_of_the_person_only(alice_profile, alice, charlie):
     assert [entry.action for entry in history] == ["profile.update", "profile.create"]
     assert history[0].fields == ["level"]
     assert all(entry.subject == alice.public_id for entry in history)
+
+
+def test_the_page_lists_the_changed_fields_by_their_labels_never_their_values(
+    client, alice_profile, alice
+):
+    profile_update(user=alice, data={**DATA, "level": "B2", "city": "Dinant"}, actor=alice)
+    # A change recorded for a field the profile no longer has is listed by its name.
+    audit_record(
+        actor=alice,
+        subject=alice,
+        action="profile.update",
+        target=alice_profile,
+        fields=["fax_number"],
+    )
+    client.force_login(alice)
+    page = client.get("/nl/account/profile/").content.decode()
+    history = page[page.index('class="profile-history"') :]
+    history = history[: history.index("</section>")]
+    assert "<td>gemeente, niveau (ERK)</td>" in history and "<td>fax_number</td>" in history
+    assert "Dinant" not in history and "B2" not in history
