@@ -33,6 +33,7 @@ its result is an error, not a silent ``<bound method ...>``.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import importlib.util
 import inspect
@@ -265,9 +266,21 @@ def now(format_string: str) -> str:
 
 
 def current_year() -> int:
-    """This year in the site's time zone (``now("Y")`` without formatting: every page's
-    footer shows it)."""
-    return timezone.localdate().year
+    """This year in the current time zone (every page's footer shows it): worked out once a
+    year (per time zone), then compared with the clock."""
+    zone = timezone.get_current_timezone()
+    now = timezone.now()
+    year, since, until = _years.get(zone, (0, 0.0, 0.0))
+    if not since <= now.timestamp() < until:
+        year = timezone.localtime(now, zone).year
+        since = datetime.datetime(year, 1, 1, tzinfo=zone).timestamp()
+        until = datetime.datetime(year + 1, 1, 1, tzinfo=zone).timestamp()
+        _years[zone] = (year, since, until)
+    return year
+
+
+# Time zone → (the current year there, when it began and when it ends as Unix times).
+_years: dict[Any, tuple[int, float, float]] = {}
 
 
 @jinja2.pass_context

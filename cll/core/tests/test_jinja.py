@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from cll.core import fragments
+from cll.core.jinja import current_year
 from cll.core.management.commands.makemessages import jinja_messages, jinja_to_python
 
 ROOT = Path(settings.BASE_DIR)
@@ -186,3 +187,19 @@ def test_a_page_in_djangos_language_gets_the_site_frame():
     assert "<p>Demo body</p>" in html
     assert 'class="site-header"' in html
     assert 'class="site-footer"' in html
+
+
+@pytest.mark.parametrize(
+    ("moment", "year"),
+    [
+        (dt.datetime(2026, 12, 31, 22, 59, 59, tzinfo=dt.UTC), 2026),
+        # Midnight in Brussels is 23:00 UTC in winter: the new year there already.
+        (dt.datetime(2026, 12, 31, 23, 0, 0, tzinfo=dt.UTC), 2027),
+        (dt.datetime(2024, 6, 1, tzinfo=dt.UTC), 2024),
+        (dt.datetime(2026, 12, 31, 22, 59, 59, tzinfo=dt.UTC), 2026),
+    ],
+)
+def test_the_footer_year_is_the_year_in_the_sites_time_zone(moment, year, monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    assert current_year() == year
+    assert jinja("{{ current_year() }}") == str(year)
