@@ -234,7 +234,7 @@ class Server(pages.Granian):
         extra_args = []
         if tls is not None:
             extra_args = ["--ssl-certificate", str(tls[0]), "--ssl-keyfile", str(tls[1])]
-        super().__init__(env, workdir, workers=1, blocking_threads=4, extra_args=extra_args)
+        super().__init__(env, workdir, workers=1, blocking_threads=2, extra_args=extra_args)
         self.port = port
         self.command[self.command.index("--port") + 1] = str(port)
         self.log_path = workdir / f"granian-{port}.log"
