@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = pages.production_environment(workdir)
         pages.log(f"throw-away production environment in {workdir}")
-        preparation = pages.prepare(env, sessions=args.sessions)
+        pages.prepare(env, sessions=args.sessions)
         if args.signed_in:
             global COOKIE
             if not pages.load_demo_accounts(env):
