@@ -75,6 +75,60 @@ def staff_entry(context) -> dict | None:
     return {"url": url, "current": request.path.startswith(url)}
 
 
+# "My account": the profile page and the pages it leads to (by URL name). On each, the header
+# marks its "My account" entry as the section shown; on the profile page, as the page shown.
+MY_ACCOUNT = "accounts:profile"
+MY_ACCOUNT_PAGES = frozenset(
+    {
+        "accounts:deactivate",
+        "accounts:child_add",
+        "accounts:child_handover",
+        "rights:home",
+        "rights:child_export",
+        "erasure:account_delete",
+        "erasure:child_delete",
+        "erasure:scheduled",
+        "shop:enrolment_list",
+        "shop:order_list",
+        "shop:order_detail",
+        "shop:timetable",
+        "shop:waitlist_list",
+        "helpdesk:ticket_list",
+        "helpdesk:ticket_detail",
+        "feedback:home",
+        "newsletter:my_subscriptions",
+        "policies:choices",
+        # allauth's pages for the account's e-mail, password, second factor and sessions.
+        "account_email",
+        "account_change_password",
+        "account_set_password",
+        "mfa_index",
+        "mfa_activate_totp",
+        "mfa_deactivate_totp",
+        "mfa_list_webauthn",
+        "mfa_add_webauthn",
+        "mfa_edit_webauthn",
+        "mfa_remove_webauthn",
+        "mfa_view_recovery_codes",
+        "mfa_generate_recovery_codes",
+        "usersessions_list",
+        "socialaccount_connections",
+    }
+)
+
+
+@jinja2.pass_context
+def my_account_current(context) -> str | None:
+    """The header's ``aria-current`` for "My account": ``"page"`` on the profile page,
+    ``"true"`` on the other pages of the account, None elsewhere."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    view_name = match.view_name if match is not None else None
+    if view_name == MY_ACCOUNT:
+        return "page"
+    return "true" if view_name in MY_ACCOUNT_PAGES else None
+
+
 @jinja2.pass_context
 def get_providers(context) -> list:
     """The social sign-in providers configured for the site, by name (allauth's
@@ -93,6 +147,7 @@ def provider_login_url(context, provider, **params) -> str:
 GLOBALS = {
     "staff_sections": staff_sections,
     "staff_entry": staff_entry,
+    "my_account_current": my_account_current,
     "get_providers": get_providers,
     "provider_login_url": provider_login_url,
 }

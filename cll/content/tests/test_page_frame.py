@@ -136,3 +136,20 @@ def test_the_main_navigation_marks_the_current_section(client):
         e for e in page.find_all("a", class_="main-nav__link") if e.attrs.get("aria-current")
     ]
     assert [(e.text, e.attrs["aria-current"]) for e in current] == [("Courses", "page")]
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/en/account/profile/", [("My account", "page")]),
+        ("/en/account/privacy/", [("My account", "true")]),
+        ("/en/account/email/", [("My account", "true")]),
+        ("/en/courses/", [("Courses", "page")]),
+        ("/en/account/reactivate/", []),
+    ],
+)
+def test_the_main_navigation_marks_my_account_on_the_accounts_pages(client, alice, path, current):
+    client.force_login(alice)
+    page = Page.of(client.get(path).content.decode())
+    marked = [e for e in page.find_all("a", class_="main-nav__link") if e.attrs.get("aria-current")]
+    assert [(e.text, e.attrs["aria-current"]) for e in marked] == current
