@@ -114,7 +114,7 @@ def _history(user) -> list[dict]:
     # since the change was recorded by its name.
     labels = _profile_labels(translation.get_language())
     return [
-        {"at": at, "fields": [labels.get(name, name) for name in fields]}
+        {"at": at, "fields": ", ".join([labels.get(name, name) for name in fields])}
         for at, fields in profile_history_latest_for(user)
     ]
 

@@ -664,7 +664,8 @@ class _Recorder:
 
 class _Skeleton:
     """The HTML of a form's fields as its template wrote it, cut around the field groups:
-    (text before, (field name, its kept group)) per field, then the text after the last."""
+    (text before, (field name, its HTML name, its kept group)) per field, then the text after
+    the last."""
 
     __slots__ = ("parts", "tail")
 
@@ -674,11 +675,30 @@ class _Skeleton:
     def write(self, renderer: FormRenderer, form: forms.BaseForm) -> str:
         html = []
         fields = form.fields
-        for before, (name, kept) in self.parts:
+        for before, (name, html_name, kept) in self.parts:
+            field = fields[name]
             html.append(before)
-            html.append(renderer._group(kept, form[name], fields[name].widget))
+            html.append(renderer._group(kept, _Unbound(form, name, html_name), field.widget))
         html.append(self.tail)
         return "".join(html)
+
+
+class _Unbound:
+    """What writing a kept group reads of an unbound form's field (``BoundField.value`` and
+    ``html_name``), without making the BoundField; the field's own if Django must write it."""
+
+    __slots__ = ("form", "html_name", "name")
+
+    def __init__(self, form: forms.BaseForm, name: str, html_name: str):
+        self.form, self.name, self.html_name = form, name, html_name
+
+    def value(self):
+        # BoundField.value() of an unbound form: its initial value, prepared by the field.
+        field = self.form.fields[self.name]
+        return field.prepare_value(self.form.get_initial_for_field(field, self.name))
+
+    def bound_field(self) -> BoundField:
+        return self.form[self.name]
 
 
 # Widgets' use_required_attribute(initial) that do not look at the initial value.
@@ -786,7 +806,7 @@ class FormRenderer(DjangoTemplates):
             return None
         return self._group(kept, bound, widget)
 
-    def _group(self, kept: _Kept, bound: BoundField, widget) -> str:
+    def _group(self, kept: _Kept, bound: BoundField | _Unbound, widget) -> str:
         """A kept field group with this field's value written."""
         return (kept.head + self._widget(kept, bound, widget) + kept.tail).strip()
 
@@ -832,7 +852,7 @@ class FormRenderer(DjangoTemplates):
             if start < 0:
                 return None
             statics.append(html[at:start])
-            slots.append((name, kept))
+            slots.append((name, bound.html_name, kept))
             at = start + len(group)
         return _Skeleton(tuple(zip(statics, slots, strict=True)), html[at:])
 
@@ -905,7 +925,7 @@ class FormRenderer(DjangoTemplates):
         # written per request (a long fixed list is FixedChoices, its options kept there).
         return _Kept(head, _AS_SELECT, _select_head(widget, name, attrs), attrs=attrs, tail=tail)
 
-    def _widget(self, kept: _Kept, bound: BoundField, widget) -> str:
+    def _widget(self, kept: _Kept, bound: BoundField | _Unbound, widget) -> str:
         """The widget of a kept field group, with its value (Django's ``BoundField.value`` and
         the widget's own ``format_value``/``check_test``)."""
         how = kept.how
@@ -934,7 +954,8 @@ class FormRenderer(DjangoTemplates):
                     return html
         except _Unsupported:
             pass
-        return _text(bound)
+        # Django's own writing of the widget, from the field's BoundField.
+        return _text(bound.bound_field() if isinstance(bound, _Unbound) else bound)
 
     def _check(self, template_name: str) -> bool:
         """Whether ``template_name`` has a writer and Django would load, for it and for every

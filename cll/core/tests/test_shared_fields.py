@@ -202,3 +202,18 @@ def test_other_forms_are_written_by_the_template(form_class, written):
         assert f'value="{value}"' in html
     assert written == []
     assert all(skeleton is None for skeleton in renderer._skeletons.values())
+
+
+def test_a_value_the_skeleton_cannot_write_is_written_by_django(written, monkeypatch):
+    renderer = FormRenderer()
+    _fields(renderer=renderer)  # the skeleton, from the template
+
+    def unsupported(value):
+        raise formrender._Unsupported
+
+    monkeypatch.setattr(formrender, "_input_value", unsupported)
+    initial = {"first_name": HOSTILE, "city": "Namur"}
+    assert _fields(initial=initial, renderer=renderer) == _fields(
+        initial=initial, renderer=DjangoTemplates()
+    )
+    assert written == [True]
