@@ -31,6 +31,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import ngettext
@@ -116,6 +117,19 @@ def _expired_message(reason: str) -> str:
         "Your session expired after %(minutes)s minutes without activity; please sign in again.",
         minutes,
     ) % {"minutes": minutes}
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, with ``request.user`` read at once rather than behind a lazy wrapper.
+
+    The staff session limits below read it on every request, so the laziness saved nothing,
+    and each of a page's dozens of uses of the user went through the wrapper's proxy. Reading it
+    is Django's own ``get_user`` (the session's user, its session hash checked).
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = auth_middleware.get_user(request)
 
 
 class StaffSessionTimeoutMiddleware:

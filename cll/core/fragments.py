@@ -140,10 +140,15 @@ def _keep(key: Hashable, value: Any) -> None:
             _store.popitem(last=False)
 
 
-def fragment_key(name: str, values) -> tuple:
-    """The key of a fragment: its name, the active language, the public-content version and
-    the values it shows (made hashable)."""
-    return (name, get_language(), content_version(), *(_hashable(value) for value in values))
+def fragment_key(name: str, values, language: str | None = None) -> tuple:
+    """The key of a fragment: its name, the active language (``language``, if the caller
+    knows it), the public-content version and the values it shows (made hashable)."""
+    return (
+        name,
+        language or get_language(),
+        content_version(),
+        *(_hashable(value) for value in values),
+    )
 
 
 def fragment_secrets(csrf_token: Any = None) -> tuple[str, ...]:

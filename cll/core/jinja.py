@@ -371,7 +371,8 @@ class FragmentExtension(Extension):
         name, *shown = values
         request = context.get("request")
         html = fragment_get_or_render(
-            fragment_key(name, shown),
+            # The page's language, as its translations read it (_translated).
+            fragment_key(name, shown, context.get("LANGUAGE_CODE")),
             lambda: str(caller()),
             secrets=lambda: fragment_secrets(context.get("csrf_token")),
             csrf_input=context.get("csrf_input"),
