@@ -19,7 +19,8 @@ staticfiles/ is refreshed by collectstatic):
    cache once warm) and as "-uncached": with a session cookie, which the page cache never
    answers, so every request renders the page (plus one session lookup). Then the pages of a
    signed-in learner (``me-catalogue``, ``me-profile`` which decrypts the profile, ``me-privacy``),
-   with a real session of the demo learner of ``manage.py load_demo_accounts``;
+   with a real session of the demo learner of ``manage.py load_demo_accounts`` and the CSRF
+   cookie a browser keeps (``signed_in_cookies``);
 4. samples the resident memory of each granian worker during every run (/proc, no psutil);
 5. accounts for the CPU during every run (granian, wrk, any other process), so a run disturbed
    by another job on the machine is flagged rather than silently reported low;

@@ -19,7 +19,8 @@ directly — the whole middleware stack, no server, no network — and reports f
 - the profiler's time by phase and by area (templates, database, translation, ...) and the
   functions that cost the most.
 
-Options: ``--signed-in`` (as the demo learner of ``load_demo_accounts``, with a real session),
+Options: ``--signed-in`` (as the demo learner of ``load_demo_accounts``, with a real session
+and the CSRF cookie a browser keeps),
 ``--timing-only`` (only the times per request, for before/after comparisons),
 ``--requests 300`` (profiled requests per page), ``--limit 25`` (functions listed),
 ``--stats FILE`` (save the raw pstats of the last page, e.g. for snakeviz), ``--keep``.
@@ -283,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--signed-in",
         action="store_true",
-        help="as the demo learner of load_demo_accounts, with a real session",
+        help="as the demo learner of load_demo_accounts, with a real session and CSRF cookie",
     )
     parser.add_argument(
         "--timing-only",
