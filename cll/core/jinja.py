@@ -45,10 +45,8 @@ from typing import Any
 import jinja2
 from django.apps import apps
 from django.core.signals import setting_changed
-from django.middleware.csrf import get_token
 from django.template import defaultfilters
 from django.template.backends.jinja2 import Jinja2, Origin, get_exception_info
-from django.template.backends.utils import csrf_input
 from django.template.exceptions import TemplateSyntaxError
 from django.templatetags.static import static as _static
 from django.urls import NoReverseMatch, reverse
@@ -68,6 +66,7 @@ from jinja2 import nodes
 from jinja2.ext import Extension
 from markupsafe import Markup
 
+from cll.core.csrf import page_input, page_token
 from cll.core.formrender import field_rows, form_fields_html
 from cll.core.fragments import (
     fragment_get_or_render,
@@ -101,8 +100,8 @@ class Template:
         if request is not None:
             values["request"] = request
             # One token per page, as Django's {% csrf_token %} (a lazy value evaluated once).
-            values["csrf_input"] = SimpleLazyObject(partial(csrf_input, request))
-            values["csrf_token"] = SimpleLazyObject(partial(get_token, request))
+            values["csrf_input"] = SimpleLazyObject(partial(page_input, request))
+            values["csrf_token"] = SimpleLazyObject(partial(page_token, request))
             for context_processor in self.backend.template_context_processors:
                 values.update(context_processor(request))
         if context:

@@ -4,6 +4,7 @@ profile and privacy pages that use it answer as their QuerySets do."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import gc
 import threading
@@ -13,8 +14,17 @@ from types import SimpleNamespace
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
-from django.db import connection, connections
+from django.core.exceptions import SynchronousOnlyOperation
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, Model, Q, Value
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -164,6 +174,116 @@ def test_it_runs_the_orms_sql_and_reads_the_orms_rows(world, case):
     assert _snapshot(prepared.rows(*first_args(world))) != _snapshot(
         prepared.rows(*second_args(world))
     )
+
+
+def _sql_sent(read, *args, table: str) -> list[str]:
+    """The SQL reading ``table`` that ``read(*args)`` hands Django's cursor, as it hands it
+    (parameters apart): not the reads of the keys of encrypted values."""
+    sent = []
+
+    def wrapper(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        read(*args)
+    return [sql for sql in sent if f'FROM "{table}"' in sql]
+
+
+def _through_django_cursor(monkeypatch, *sql: str):
+    """Make Django's cursor refuse to execute these queries: a read of them that still answers
+    went to the driver (other queries, such as reading the key of an encrypted value, still run)."""
+    execute = CursorWrapper.execute
+
+    def refuse(cursor, query, params=None):
+        assert query not in sql, "this read went through Django's cursor"
+        return execute(cursor, query, params)
+
+    monkeypatch.setattr(CursorWrapper, "execute", refuse)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_unlogged_it_runs_on_the_driver_and_reads_the_same_rows(world, case, monkeypatch):
+    # Nothing logs or wraps queries here (no CaptureQueriesContext, DEBUG off): the SQL goes
+    # straight to the driver's cursor, in the driver's style, once converted.
+    build, samples, first_args, second_args = case
+    prepared = PreparedQuery(build, *samples)
+    arguments = [first_args(world), second_args(world)]
+    expected = [list(build(*args)) for args in arguments]
+    firsts = [build(*args).first() for args in arguments]
+    table = build(*samples).model._meta.db_table
+    sql = {query for args in arguments for query in _sql_sent(prepared.rows, *args, table=table)}
+    sql |= {query for args in arguments for query in _sql_sent(prepared.first, *args, table=table)}
+    assert sql
+    assert not connection.queries_logged and not connection.execute_wrappers
+    _through_django_cursor(monkeypatch, *sql)
+    for args, rows, first in zip(arguments, expected, firsts, strict=True):
+        assert _snapshot(prepared.rows(*args)) == _snapshot(rows)
+        assert _snapshot([prepared.first(*args)]) == _snapshot([first])
+
+
+@pytest.mark.django_db
+def test_a_literal_percent_in_the_query_reads_as_the_orm_reads_it(world, monkeypatch):
+    # The ORM writes a constant LIKE pattern's % as %% for the driver's format style.
+    build = lambda user: Objection.objects.filter(subject=user, purpose__contains="ket")  # noqa: E731
+    prepared = PreparedQuery(build, 0)
+    expected = _snapshot(list(build(world.alice.pk)))
+    sent = _sql_sent(prepared.rows, world.alice.pk, table="rights_objection")
+    _through_django_cursor(monkeypatch, *sent)
+    assert _snapshot(prepared.rows(world.alice.pk)) == expected
+    assert expected
+
+
+@pytest.mark.django_db
+def test_logged_or_wrapped_queries_go_through_djangos_cursor(world):
+    prepared = PreparedQuery(lambda user: Objection.objects.filter(subject=user), 0)
+    prepared.rows(world.alice.pk)  # built, first run on the driver
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        assert len(prepared.rows(world.alice.pk)) == 2
+    with CaptureQueriesContext(connection) as queries:
+        assert len(prepared.rows(world.bob.pk)) == 1
+    assert len(seen) == 1 and len(queries.captured_queries) == 1
+
+
+@pytest.mark.django_db
+def test_on_the_driver_a_broken_transaction_refuses_as_djangos_cursor_does(world):
+    prepared = PreparedQuery(lambda user: Objection.objects.filter(subject=user), 0)
+    prepared.rows(world.alice.pk)
+    with pytest.raises(TransactionManagementError), transaction.atomic():
+        with pytest.raises(IntegrityError):
+            Objection.objects.create(subject=world.alice, purpose="marketing")  # already there
+        prepared.rows(world.alice.pk)
+
+
+@pytest.mark.django_db
+def test_on_the_driver_a_database_error_is_djangos(world):
+    prepared = PreparedQuery(lambda user: Objection.objects.filter(subject=user), 0)
+    prepared.rows(world.alice.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE rights_objection RENAME TO rights_objection_gone")
+    with pytest.raises(DatabaseError) as raised:
+        prepared.rows(world.alice.pk)
+    # Django's exception class, as its cursor raises it (not the driver's own).
+    assert type(raised.value).__module__ == "django.db.utils"
+
+
+@pytest.mark.django_db
+def test_in_an_event_loop_it_refuses_as_the_orm_does(world):
+    prepared = PreparedQuery(lambda user: Objection.objects.filter(subject=user), 0)
+    prepared.rows(world.alice.pk)
+
+    async def read():
+        prepared.rows(1)
+
+    with pytest.raises(SynchronousOnlyOperation):
+        asyncio.run(read())
 
 
 @pytest.mark.django_db
