@@ -63,7 +63,9 @@ from django.utils.translation import (
     pgettext,
 )
 from jinja2 import nodes
+from jinja2.compiler import CodeGenerator
 from jinja2.ext import Extension
+from jinja2.idtracking import VAR_LOAD_RESOLVE
 from markupsafe import Markup
 
 from cll.core.csrf import page_input, page_token
@@ -74,6 +76,7 @@ from cll.core.fragments import (
     fragment_nonce,
     fragment_secrets,
 )
+from cll.core.texts import LIMIT as TEXTS_LIMIT
 from cll.core.texts import translated
 
 
@@ -156,14 +159,72 @@ def environment(**options) -> jinja2.Environment:
     return env
 
 
+class _CodeGenerator(CodeGenerator):
+    """Jinja2's code generator, with a text of the site's own written as one call: where a
+    template has ``_("Text")`` or ``gettext("Text")`` (a literal and nothing else, the
+    site's function: not a name the template assigns), or a ``{% trans %}`` block without
+    values, the compiled code calls ``environment.static_text(context, "Text")``, which keeps
+    the result per language, instead of going through ``Context.call`` and ``_gettext``
+    (~9 µs each on the reference machine, 15 on the profile page, 30 on a legal page)."""
+
+    def visit_Call(self, node, frame, **kwargs):
+        if not kwargs.get("forward_caller") and _is_static_text(node, frame):
+            self.write("environment.static_text(context, ")
+            self.visit(node.args[0], frame)
+            self.write(")")
+            return
+        super().visit_Call(node, frame, **kwargs)
+
+
+def _is_static_text(node: nodes.Call, frame) -> bool:
+    name = node.node
+    if not (
+        isinstance(name, nodes.Name)
+        and name.name in _STATIC_TEXT_FUNCTIONS
+        and len(node.args) == 1
+        and isinstance(node.args[0], nodes.Const)
+        and type(node.args[0].value) is str
+        and not node.kwargs
+        and node.dyn_args is None
+        and node.dyn_kwargs is None
+    ):
+        return False
+    # The name read from the context (the environment's global), not one the template sets.
+    ref = frame.symbols.find_ref(name.name)
+    return ref is not None and frame.symbols.find_load(ref) == (VAR_LOAD_RESOLVE, name.name)
+
+
+_STATIC_TEXT_FUNCTIONS = {"_", "gettext"}
+
+
 class _Environment(jinja2.Environment):
     """Jinja2's environment, each template's globals one dict rather than a ``ChainMap`` over
     the environment's: every render and include copies them into its context, and copying a
     ``ChainMap`` (Python code per key) cost ~13 µs each time, four times a page. Globals are
-    all set before the first template loads (Jinja2 asks not to change them after)."""
+    all set before the first template loads (Jinja2 asks not to change them after). Its code
+    generator writes the site's fixed texts as one call each (``_CodeGenerator``)."""
+
+    code_generator_class = _CodeGenerator
 
     def make_globals(self, d):
         return {**self.globals, **(d or {})}
+
+    @staticmethod
+    def static_text(context, message: str) -> Markup:
+        """``_gettext(context, message)`` without values: kept per language."""
+        language = context.get("LANGUAGE_CODE") or get_language()
+        key = (language, message)
+        try:
+            return _static_texts[key]
+        except KeyError:
+            if len(_static_texts) > TEXTS_LIMIT:
+                _static_texts.clear()
+            text = _static_texts[key] = _fill(translated(message, language), {})
+            return text
+
+
+# (language, message) → its translation as the page writes it. Bounded as cll/core/texts.py's.
+_static_texts: dict[tuple[str, str], Markup] = {}
 
 
 def _app_modules():
@@ -308,9 +369,11 @@ def form_fields(context, form) -> Markup:
 
 
 def _on_setting_changed(**kwargs) -> None:
-    # Tests that change the URLconf, the languages or the static files get fresh addresses.
+    # Tests that change the URLconf, the languages or the static files get fresh addresses;
+    # tests that change the translations' settings, fresh texts.
     _plain_url.cache_clear()
     static.cache_clear()
+    _static_texts.clear()
 
 
 setting_changed.connect(_on_setting_changed, dispatch_uid="cll.core.jinja")

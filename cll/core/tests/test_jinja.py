@@ -84,6 +84,45 @@ def test_translations_are_those_of_djangos_tags_with_their_values_escaped(langua
             assert ours == theirs
 
 
+FIXED_TEXTS = '{{ _("Skip to main content") }}|{% trans %}Menu{% endtrans %}|{{ gettext("Home") }}'
+
+
+def test_a_fixed_text_is_compiled_to_one_call():
+    env = engines["jinja2"].env
+    assert env.compile(FIXED_TEXTS, raw=True).count("environment.static_text(context, ") == 3
+    # Not a text with values, a variable, nor a name the template gives another meaning.
+    for source in (
+        '{{ _("Company number %(number)s", number=n) }}',
+        "{{ _(message) }}",
+        '{% set _ = shout %}{{ _("Menu") }}',
+        '{% macro m(gettext) %}{{ gettext("Menu") }}{% endmacro %}{{ m(shout) }}',
+        '{% for _ in items %}{{ _("Menu") }}{% endfor %}',
+    ):
+        assert "static_text" not in env.compile(source, raw=True), source
+    assert jinja('{% set _ = shout %}{{ _("Menu") }}', shout=str.upper) == "MENU"
+
+
+def test_a_fixed_text_is_the_translation_of_each_language_as_the_function_writes_it():
+    # The same texts through Jinja2's call of the function (a local name for it is not fixed).
+    through_call = "{% set t = _ %}{% set g = gettext %}" + (
+        FIXED_TEXTS.replace("_(", "t(")
+        .replace("gettext(", "g(")
+        .replace("{% trans %}Menu{% endtrans %}", '{{ g("Menu") }}')
+    )
+    seen = set()
+    for language in ["fr", "en", "nl", "fr", "nl", "en"]:
+        with translation.override(language):
+            ours = jinja(FIXED_TEXTS + '|{{ _("100%% sure") }}')
+            assert ours == jinja(through_call + '|{{ t("100%% sure") }}')
+            assert ours.endswith("|100% sure")
+            seen.add(ours)
+    assert len(seen) == 3  # each language its own
+    with translation.override("nl"):
+        assert jinja('{{ _("Skip to main content") }}') == django(
+            '{% load i18n %}{% translate "Skip to main content" %}'
+        )
+
+
 def test_safe_html_put_into_a_translation_is_not_escaped_twice():
     link = mark_safe('<a href="/fr/">x</a>')
     with translation.override("en"):
