@@ -76,8 +76,7 @@ from cll.core.fragments import (
     fragment_nonce,
     fragment_secrets,
 )
-from cll.core.texts import LIMIT as TEXTS_LIMIT
-from cll.core.texts import translated
+from cll.core.texts import kept, translated
 
 
 class Engine(Jinja2):
@@ -213,14 +212,12 @@ class _Environment(jinja2.Environment):
     def static_text(context, message: str) -> Markup:
         """``_gettext(context, message)`` without values: kept per language."""
         language = context.get("LANGUAGE_CODE") or get_language()
-        key = (language, message)
         try:
-            return _static_texts[key]
+            return _static_texts[(language, message)]
         except KeyError:
-            if len(_static_texts) > TEXTS_LIMIT:
-                _static_texts.clear()
-            text = _static_texts[key] = _fill(translated(message, language), {})
-            return text
+            return kept(
+                _static_texts, (language, message), lambda: _fill(translated(message, language), {})
+            )
 
 
 # (language, message) → its translation as the page writes it. Bounded as cll/core/texts.py's.

@@ -13,6 +13,8 @@ a setting changes (tests that change the languages or the catalogues).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.signals import setting_changed
 from django.utils.translation import gettext, gettext_lazy
 
@@ -26,14 +28,22 @@ _GETTEXT_LAZY = type(gettext_lazy(""))
 def translated(message: str, language: str | None) -> str:
     """``gettext(message)``; ``language`` must be the active language (the key it is kept
     under)."""
-    key = (language, message)
     try:
-        return _messages[key]
+        return _messages[(language, message)]
     except KeyError:
-        if len(_messages) > LIMIT:
-            _messages.clear()
-        text = _messages[key] = gettext(message)
-        return text
+        return kept(_messages, (language, message), lambda: gettext(message))
+
+
+def kept[T](store: dict, key, make: Callable[[], T]) -> T:
+    """``store[key]``, made by ``make()`` the first time; ``store`` is emptied when it holds
+    more than ``LIMIT`` entries (for texts kept per language: the site's own literals)."""
+    try:
+        return store[key]
+    except KeyError:
+        if len(store) > LIMIT:
+            store.clear()
+        value = store[key] = make()
+        return value
 
 
 def text_of(value, language: str | None) -> str:
