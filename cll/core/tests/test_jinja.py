@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.template import Context, Template, engines
+from django.template import Context, Template, defaultfilters, engines
 from django.test import RequestFactory
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from cll.core import fragments
+from cll.core import jinja as jinja_module
 from cll.core.jinja import current_year
 from cll.core.management.commands.makemessages import jinja_messages, jinja_to_python
 
@@ -57,6 +59,51 @@ def test_dates_are_formatted_in_local_time_as_django_does(language):
         theirs = django('{{ m|date:"DATETIME_FORMAT" }} {{ m|time:"H:i" }}', m=moment)
     assert ours == theirs
     assert "14:00" in ours  # Brussels summer time, not UTC
+
+
+DATES = [
+    dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC),
+    dt.datetime(2026, 7, 1, 14, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Brussels")),  # same instant
+    dt.datetime(2026, 12, 6, 23, 30, tzinfo=dt.UTC),  # another day in Brussels
+    dt.datetime(2026, 10, 25, 2, 30),  # naive, in the hour that comes twice
+    dt.datetime(2026, 10, 25, 2, 30, fold=1),
+    dt.date(2026, 12, 6),
+    None,
+    "",
+]
+
+
+def test_kept_dates_are_djangos_in_every_language_zone_and_format():
+    formats = ["DATETIME_FORMAT", "j F Y, U", "SHORT_DATETIME_FORMAT"]
+    date_formats = ["DATE_FORMAT", "j F Y", "SHORT_DATE_FORMAT"]
+    for _ in range(2):  # made, then kept
+        for language in ["fr", "en", "nl"]:
+            for zone in ["Europe/Brussels", "America/New_York"]:
+                with translation.override(language), timezone.override(zone):
+                    for moment in DATES:
+                        is_day = type(moment) is dt.date
+                        for form in date_formats if is_day else formats:
+                            ours = jinja("{{ m|date(f) }}", m=moment, f=form)
+                            theirs = django("{{ m|date:f }}", m=moment, f=form)
+                            assert ours == theirs, (language, zone, moment, form)
+                        if not is_day:
+                            ours = jinja('{{ m|time("H:i T") }}', m=moment)
+                            assert ours == django('{{ m|time:"H:i T" }}', m=moment)
+
+
+def test_a_kept_date_is_formatted_once(monkeypatch):
+    moment = dt.datetime(2026, 3, 1, 9, 15, tzinfo=dt.UTC)
+    formatted = []
+    original = defaultfilters.date
+    monkeypatch.setattr(defaultfilters, "date", lambda *a: formatted.append(a) or original(*a))
+    with translation.override("fr"), timezone.override("Europe/Brussels"):
+        first = jinja_module._date(moment, "DATETIME_FORMAT")
+        assert jinja_module._date(moment, "DATETIME_FORMAT") == first
+        with timezone.override("Asia/Tokyo"):
+            assert jinja_module._date(moment, "DATETIME_FORMAT") != first
+    assert len(formatted) == 2  # once per time zone
+    # A value that cannot be kept (not hashable) is formatted as Django formats it.
+    assert jinja_module._date([moment], "Y") == original([moment], "Y")
 
 
 @pytest.mark.parametrize("language", ["fr", "en", "nl"])
