@@ -391,8 +391,9 @@ def _time(value, arg=None):
 def _formatted(django_filter, value, arg):
     """Django's ``date`` or ``time`` filter, after converting to the active time zone as
     Django does for these two (``expects_localtime``); the result kept per value (its class
-    and fold too), format, language and time zone: Django's formatting cost ~70 µs a date on
-    the reference machine, and a list shows dozens (the same dates on every request)."""
+    and fold too), format, language and time zone: Django's formatting cost ~80 µs a date on
+    the reference machine, and a list shows dozens (the same dates on every request). The
+    keys are moments and formats, nothing that names a person."""
     key = (
         django_filter,
         value.__class__,
