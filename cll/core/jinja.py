@@ -211,7 +211,7 @@ class _Environment(jinja2.Environment):
     @staticmethod
     def static_text(context, message: str) -> Markup:
         """``_gettext(context, message)`` without values: kept per language."""
-        language = context.get("LANGUAGE_CODE") or get_language()
+        language = _page_language(context)
         try:
             return _static_texts[(language, message)]
         except KeyError:
@@ -271,8 +271,13 @@ def _gettext(context, message: str, **values) -> Markup:
 
 
 def _translated(context, message: str) -> str:
-    # The page's language: the i18n context processor's, else the active one.
-    return translated(message, context.get("LANGUAGE_CODE") or get_language())
+    return translated(message, _page_language(context))
+
+
+def _page_language(context) -> str | None:
+    """The page's language, as its translations and fragments read it: the i18n context
+    processor's (or the page's own ``LANGUAGE_CODE``), else the active one."""
+    return context.get("LANGUAGE_CODE") or get_language()
 
 
 def _ngettext(singular: str, plural: str, number: int, **values) -> Markup:
@@ -457,8 +462,7 @@ class FragmentExtension(Extension):
         name, *shown = values
         request = context.get("request")
         html = fragment_get_or_render(
-            # The page's language, as its translations read it (_translated).
-            fragment_key(name, shown, context.get("LANGUAGE_CODE")),
+            fragment_key(name, shown, _page_language(context)),
             lambda: str(caller()),
             secrets=lambda: fragment_secrets(context.get("csrf_token")),
             csrf_input=context.get("csrf_input"),
