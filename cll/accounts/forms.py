@@ -33,6 +33,13 @@ def _country_choices(language: str | None) -> FixedChoices:
     return FixedChoices([("", "—"), *countries])
 
 
+@functools.cache
+def _level_choices(language: str | None) -> FixedChoices:
+    # The levels, one label a sentence in that language: their options written once per
+    # selection too, not once per form.
+    return FixedChoices([("", "—"), *CefrLevel.choices])
+
+
 # Markup and line breaks in names would end up in e-mail headers, invoices and HTML.
 _FORBIDDEN_IN_LINE = re.compile(r"[<>\x00-\x1f\x7f]")
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$")
@@ -144,6 +151,7 @@ class ProfileFieldsForm(forms.Form):
     @classmethod
     def localise_fields(cls, fields: dict, language: str | None) -> None:
         fields["country"].choices = _country_choices(language)
+        fields["level"].choices = _level_choices(language)
 
     def _clean_line(self, name: str) -> str:
         value = self.cleaned_data.get(name, "").strip()

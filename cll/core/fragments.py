@@ -31,6 +31,7 @@ of a worker; no cache server round trip, no pickling. A fragment is recomputed a
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -54,6 +55,8 @@ _CSRF_FIELD = "csrfmiddlewaretoken"
 _CSRF_SLOT = f"<!--cll-csrf-field-{secrets.token_hex(8)}-->"
 # The same for this response's CSP nonce (inside attributes too: the marker never leaves).
 _NONCE_SLOT = f"<!--cll-csp-nonce-{secrets.token_hex(8)}-->"
+
+_SLOTS = re.compile(f"({re.escape(_CSRF_SLOT)}|{re.escape(_NONCE_SLOT)})")
 
 _lock = threading.Lock()
 _store: OrderedDict[Hashable, Any] = OrderedDict()
@@ -85,15 +88,34 @@ def fragment_get_or_render(
                 key[0],
             )
         else:
-            _keep(key, kept)
+            _keep(key, _Slotted(kept) if _CSRF_SLOT in kept or _NONCE_SLOT in kept else kept)
         return html
-    if _CSRF_SLOT in kept:
-        # Asking for the field sets the CSRF cookie, as rendering the form would have.
-        kept = kept.replace(_CSRF_SLOT, str(csrf_input) if csrf_input is not None else "")
-    if _NONCE_SLOT in kept:
-        # Asking for the nonce puts it in the CSP header, as rendering the script would have.
-        kept = kept.replace(_NONCE_SLOT, str(nonce) if nonce is not None else "")
-    return kept
+    if kept.__class__ is str:  # nothing per request in it
+        return kept
+    # Asking for the field sets the CSRF cookie, as rendering the form would have; asking for
+    # the nonce puts it in the CSP header, as rendering the script would have.
+    csrf = (str(csrf_input) if csrf_input is not None else "") if kept.csrf else ""
+    written_nonce = (str(nonce) if nonce is not None else "") if kept.nonce else ""
+    return "".join(
+        [
+            csrf if piece is _CSRF_SLOT else written_nonce if piece is _NONCE_SLOT else piece
+            for piece in kept.pieces
+        ]
+    )
+
+
+class _Slotted(str):
+    """A kept fragment with this request's CSRF field or nonce to put back: its text (with the
+    markers), and the same cut at the markers once, so that a page's use of it neither
+    searches nor copies the text more than once."""
+
+    def __new__(cls, text: str):
+        self = super().__new__(cls, text)
+        slots = {_CSRF_SLOT: _CSRF_SLOT, _NONCE_SLOT: _NONCE_SLOT}
+        # The markers themselves (compared by identity when filled), between the texts.
+        self.pieces = tuple(slots.get(piece, piece) for piece in _SLOTS.split(text) if piece)
+        self.csrf, self.nonce = _CSRF_SLOT in text, _NONCE_SLOT in text
+        return self
 
 
 def _written(value) -> str | None:

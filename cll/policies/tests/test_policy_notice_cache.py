@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.db import connection
-from django.template.loader import get_template
+from django.template import engines
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -38,7 +38,7 @@ def _notice(user) -> str:
     so only the notice's own queries run)."""
     request = RequestFactory().get("/fr/courses/")
     request.user = user
-    return get_template("policies/_notice.html").render({"request": request})
+    return engines["jinja2"].from_string("{{ policy_notice() }}").render({"request": request})
 
 
 def _later(**delta) -> time_machine.travel:
