@@ -172,3 +172,31 @@ def test_a_script_in_a_fragment_is_kept_with_each_response_s_own_nonce():
         assert page == f'<script nonce="{nonce}" src="/a.js"></script>[1]'
     (kept,) = fragments._store.values()
     assert not any(nonce in kept for nonce in nonces) and fragments._NONCE_SLOT in kept
+
+
+def test_a_fragment_with_a_form_and_scripts_gets_each_request_s_field_and_nonce_back():
+    # Several markers of both kinds, between texts and side by side: each put back in place.
+    source = (
+        '{% fragment "both" %}<script nonce="{{ csp_nonce }}"></script><form>{{ csrf_input }}'
+        '</form><script nonce="{{ csp_nonce }}"></script>[{{ count() }}]{% endfragment %}'
+    )
+    for _ in range(3):
+        request = _page_request()
+        request._csp_nonce = LazyNonce()
+        page = engines["jinja2"].from_string(source).render({"count": _count}, request)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+        nonce = str(request._csp_nonce)
+        assert page == (
+            f'<script nonce="{nonce}"></script><form><input type="hidden" '
+            f'name="csrfmiddlewaretoken" value="{token}"></form>'
+            f'<script nonce="{nonce}"></script>[1]'
+        )
+        assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+    assert len(RENDERS) == 1
+
+
+def test_a_fragment_without_a_per_request_value_is_kept_as_its_text():
+    assert _render('{% fragment "plain" %}<p>[{{ count() }}]</p>{% endfragment %}') == "<p>[1]</p>"
+    (kept,) = fragments._store.values()
+    assert type(kept) is str and kept == "<p>[1]</p>"
+    assert _render('{% fragment "plain" %}<p>[{{ count() }}]</p>{% endfragment %}') == "<p>[1]</p>"
