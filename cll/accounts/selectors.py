@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
 from allauth.socialaccount.models import SocialAccount
 from django.db.models import QuerySet
 
-from cll.accounts.models import LearnerProfile, User
+from cll.accounts.models import PROFILE_FIELDS, LearnerProfile, User
 from cll.core.prepared import PreparedQuery
 from cll.privacy.models import AuditEntry
 
@@ -18,6 +19,9 @@ PROFILE_HISTORY_SHOWN = 50
 
 # The reads of the profile page, every request: their SQL built once (cll/core/prepared.py).
 _profile_of = PreparedQuery(lambda user_id: LearnerProfile.objects.filter(user=user_id), 0)
+_profile_values_of = PreparedQuery(
+    lambda user_id: LearnerProfile.objects.filter(user=user_id).values_list(*PROFILE_FIELDS), 0
+)
 _history_of = PreparedQuery(
     lambda subject: _profile_history(subject).values_list("at", "fields")[:PROFILE_HISTORY_SHOWN],
     uuid.UUID(int=1),
@@ -30,6 +34,13 @@ _social_accounts_of = PreparedQuery(
 def profile_get_for(*, user: User) -> LearnerProfile | None:
     """The signed-in person's own profile (there is no id to tamper with: it is theirs)."""
     return _profile_of.first(user.pk)
+
+
+def profile_values_for(*, user: User) -> dict[str, Any] | None:
+    """The signed-in person's own profile as their form shows it, ``{field: value}`` for
+    ``PROFILE_FIELDS`` (decrypted; no model instance made), or None when they have none."""
+    rows = _profile_values_of.rows(user.pk)
+    return dict(zip(PROFILE_FIELDS, rows[0], strict=True)) if rows else None
 
 
 def profile_history_for(user: User) -> QuerySet[AuditEntry]:

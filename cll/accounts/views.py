@@ -27,12 +27,13 @@ from cll.accounts.forms import (
     ParentEmailForm,
     ProfileForm,
 )
-from cll.accounts.models import PROFILE_FIELDS, LearnerProfile
+from cll.accounts.models import LearnerProfile
 from cll.accounts.selectors import (
     child_get_for,
     children_list_of,
     profile_get_for,
     profile_history_latest_for,
+    profile_values_for,
     social_accounts_of,
 )
 from cll.accounts.services import (
@@ -86,7 +87,6 @@ password_change = reauthentication_required(PasswordChangeView.as_view())
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     """The signed-in person's own profile: view and edit, effective at once."""
-    current = profile_get_for(user=request.user)
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
@@ -94,14 +94,12 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your profile has been saved."))
             return redirect("accounts:profile")
     else:
-        initial = {name: getattr(current, name) for name in PROFILE_FIELDS} if current else {}
-        form = ProfileForm(initial=initial)
+        form = ProfileForm(initial=profile_values_for(user=request.user) or {})
     return render(
         request,
         "accounts/profile.html",
         {
             "form": form,
-            "profile": current,
             "history": _history(request.user),
             "social_accounts": _social_accounts(request.user),
             "children": _children(request.user),
