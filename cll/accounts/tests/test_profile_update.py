@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
-from cll.accounts.models import LearnerProfile
-from cll.accounts.selectors import profile_history_for
+from cll.accounts.models import PROFILE_FIELDS, LearnerProfile
+from cll.accounts.selectors import profile_history_for, profile_values_for
 from cll.accounts.services import profile_create, profile_update
 from cll.privacy.models import AuditEntry
 from cll.privacy.services import audit_record
@@ -108,3 +110,22 @@ def test_the_page_lists_the_changed_fields_by_their_labels_never_their_values(
     history = history[: history.index("</section>")]
     assert "<td>gemeente, niveau (ERK)</td>" in history and "<td>fax_number</td>" in history
     assert "Dinant" not in history and "B2" not in history
+
+
+def test_the_page_reads_the_persons_own_values_as_the_model_holds_them(alice_profile, alice):
+    # profile_values_for: the form's values without a model instance, decrypted, the same as
+    # the model's; None for someone without a profile.
+    profile_update(
+        user=alice,
+        data={**DATA, "birth_date": datetime.date(1990, 5, 17), "level": "B1"},
+        actor=alice,
+    )
+    profile = LearnerProfile.objects.get(user=alice)
+    assert profile_values_for(user=alice) == {
+        name: getattr(profile, name) for name in PROFILE_FIELDS
+    }
+    assert profile_values_for(user=alice)["birth_date"] == datetime.date(1990, 5, 17)
+
+
+def test_someone_without_a_profile_has_no_values(charlie):
+    assert profile_values_for(user=charlie) is None
