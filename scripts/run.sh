@@ -9,14 +9,18 @@ source "$(dirname "$0")/bootstrap.sh"
 # served from the fingerprinted, compressed copy it makes, as in production.
 export DEBUG="${DEBUG:-0}"
 
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+# The site's own address (links in e-mails, language alternates) follows HOST and PORT unless
+# it is set.
+export CLL_SITE_URL="${CLL_SITE_URL:-http://$HOST:$PORT}"
+
 log "Preparing the database and static files"
 "$PY" manage.py migrate --no-input -v0
 "$PY" manage.py collectstatic --no-input -v0
 "$PY" manage.py load_demo
 # The newsletter's lists (news, promotions, one per language taught): the footer's form needs them.
 "$PY" manage.py load_newsletter_lists -v0
-HOST=${HOST:-127.0.0.1}
-PORT=${PORT:-8000}
 cat <<MSG
 
   CLL is running at http://$HOST:$PORT/

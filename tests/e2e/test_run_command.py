@@ -204,3 +204,12 @@ def test_it_serves_the_favicon(site):
         urllib.request.urlopen(f"{site}/no-such-page/", timeout=5)  # noqa: S310
     assert error.value.code == 404
     assert b"Page introuvable" in error.value.read()
+
+
+def test_its_own_address_follows_the_port_it_serves(site):
+    # CLL_SITE_URL follows HOST and PORT: the language alternates (and e-mails' links) name the
+    # address the site answers on, not port 8000.
+    site, _log, _group = site
+    with urllib.request.urlopen(f"{site}/fr/courses/", timeout=5) as response:  # noqa: S310
+        page = response.read().decode()
+    assert f'hreflang="en" href="{site}/en/courses/"' in page
