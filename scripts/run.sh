@@ -12,8 +12,12 @@ export DEBUG="${DEBUG:-0}"
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 # The site's own address (links in e-mails, language alternates) follows HOST and PORT unless
-# it is set.
-export CLL_SITE_URL="${CLL_SITE_URL:-http://$HOST:$PORT}"
+# it is set; a server on every interface is reached at 127.0.0.1 from this machine.
+case "$HOST" in
+  0.0.0.0 | "::") SITE_HOST=127.0.0.1 ;;
+  *) SITE_HOST=$HOST ;;
+esac
+export CLL_SITE_URL="${CLL_SITE_URL:-http://$SITE_HOST:$PORT}"
 
 log "Preparing the database and static files"
 "$PY" manage.py migrate --no-input -v0
