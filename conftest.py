@@ -75,10 +75,25 @@ def hypothesis_examples(share: float) -> int:
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef, request):
     # The test database is copied from a migrated template instead of migrated in each worker.
-    if fixturedef.argname != "django_db_setup" or not db_template.enabled():
+    if fixturedef.argname != "django_db_setup":
         return (yield)
-    with db_template.migrations_from_template():
-        return (yield)
+    if db_template.enabled():
+        with db_template.migrations_from_template():
+            result = yield
+    else:
+        result = yield
+    # Run before the test databases are dropped (finalizers run last added, first).
+    request.addfinalizer(_stray_connections_closed)
+    return result
+
+
+def _stray_connections_closed() -> None:
+    # On PostgreSQL the live chat's database work runs on event loops' thread pools, each thread
+    # with its own persistent connection (cll/chat/consumers.py). When a test's loop closes, its
+    # threads end, but their connections are only closed once the collector frees them: with
+    # collections made rare (below), not before the end, where PostgreSQL then refused to drop a
+    # test database "being accessed by other users" (a warning in every CI run).
+    gc.collect()
 
 
 def pytest_collection_finish(session):
