@@ -10,16 +10,19 @@ database; pytest-django's live server speaks WSGI only.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
+from asgiref.sync import SyncToAsync
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.db import OperationalError
+from django.db import OperationalError, connections
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -39,7 +42,7 @@ QUESTION = "Hello, <b>is B1</b> <script>alert(1)</script> full?"
 ANSWER = "Good morning Ann, there are 3 seats left."
 
 
-def _serve(application, ready: threading.Event, found: dict) -> None:
+def _serve(application, ready: threading.Event, found: dict, executor: ThreadPoolExecutor) -> None:
     # Twisted's asyncio reactor, installed by daphne.server on import, runs in this thread.
     from daphne.server import Server
     from twisted.internet import reactor
@@ -50,6 +53,10 @@ def _serve(application, ready: threading.Event, found: dict) -> None:
         signal_handlers=False,
         verbosity=0,
     )
+    # The sockets' database work runs on the loop's default executor on PostgreSQL
+    # (cll/chat/consumers.py, db()), each thread with its own connection: ours, shut down with
+    # the server, so that those connections end before the test databases are dropped.
+    reactor.callLater(0, lambda: asyncio.get_running_loop().set_default_executor(executor))
 
     def listening():
         if server.listening_addresses:
@@ -70,8 +77,11 @@ def _asgi_server():
     from cll.asgi import application
 
     ready, found = threading.Event(), {}
+    executor = ThreadPoolExecutor(thread_name_prefix="daphne-sync")
     thread = threading.Thread(
-        target=_serve, args=(ASGIStaticFilesHandler(application), ready, found), daemon=True
+        target=_serve,
+        args=(ASGIStaticFilesHandler(application), ready, found, executor),
+        daemon=True,
     )
     thread.start()
     if not ready.wait(20):
@@ -79,6 +89,10 @@ def _asgi_server():
     yield f"http://127.0.0.1:{found['port']}"
     found["reactor"].callFromThread(found["reactor"].stop)
     thread.join(10)
+    executor.shutdown(wait=True)
+    # The pages themselves ran on asgiref's one thread for thread-sensitive code (Django's
+    # ASGI handler), which lives as long as the process: its connection is closed there.
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture
