@@ -88,7 +88,7 @@ def fragment_get_or_render(
                 key[0],
             )
         else:
-            _keep(key, _Slotted(kept) if _CSRF_SLOT in kept or _NONCE_SLOT in kept else kept)
+            _keep(key, _as_kept(kept))
         return html
     if kept.__class__ is str:  # nothing per request in it
         return kept
@@ -104,17 +104,28 @@ def fragment_get_or_render(
     )
 
 
+def _as_kept(text: str) -> str:
+    """What is kept of a fragment's text: the text itself when it holds no marker, else a
+    ``_Slotted`` cut at its markers (once, here, rather than on every use)."""
+    pieces = _SLOTS.split(text)
+    if len(pieces) == 1:
+        return text
+    # The markers themselves (compared by identity when filled), between the texts.
+    return _Slotted(text, tuple(_MARKERS.get(piece, piece) for piece in pieces if piece))
+
+
+_MARKERS = {_CSRF_SLOT: _CSRF_SLOT, _NONCE_SLOT: _NONCE_SLOT}
+
+
 class _Slotted(str):
     """A kept fragment with this request's CSRF field or nonce to put back: its text (with the
-    markers), and the same cut at the markers once, so that a page's use of it neither
-    searches nor copies the text more than once."""
+    markers), and the same cut at the markers, so that a page's use of it neither searches nor
+    copies the text more than once."""
 
-    def __new__(cls, text: str):
+    def __new__(cls, text: str, pieces: tuple[str, ...]):
         self = super().__new__(cls, text)
-        slots = {_CSRF_SLOT: _CSRF_SLOT, _NONCE_SLOT: _NONCE_SLOT}
-        # The markers themselves (compared by identity when filled), between the texts.
-        self.pieces = tuple(slots.get(piece, piece) for piece in _SLOTS.split(text) if piece)
-        self.csrf, self.nonce = _CSRF_SLOT in text, _NONCE_SLOT in text
+        self.pieces = pieces
+        self.csrf, self.nonce = _CSRF_SLOT in pieces, _NONCE_SLOT in pieces
         return self
 
 
