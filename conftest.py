@@ -14,7 +14,7 @@ import gc
 import importlib
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 # Compiled bytecode is cached (in __pycache__, git-ignored) even where the shell sets
 # PYTHONDONTWRITEBYTECODE: without it every xdist worker, and every `manage.py` subprocess of a
@@ -77,10 +77,7 @@ def pytest_fixture_setup(fixturedef, request):
     # The test database is copied from a migrated template instead of migrated in each worker.
     if fixturedef.argname != "django_db_setup":
         return (yield)
-    if db_template.enabled():
-        with db_template.migrations_from_template():
-            result = yield
-    else:
+    with db_template.migrations_from_template() if db_template.enabled() else nullcontext():
         result = yield
     # Run before the test databases are dropped (finalizers run last added, first).
     request.addfinalizer(_stray_connections_closed)
