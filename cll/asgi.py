@@ -29,3 +29,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
+
+# What the worker loaded at start kept out of the full collections' way (cll/core/longlived.py).
+from cll.core.longlived import freeze_alive  # noqa: E402
+
+freeze_alive()

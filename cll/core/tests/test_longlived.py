@@ -1,0 +1,67 @@
+"""A worker's long-lived objects frozen out of the full collections (cll/core/longlived.py)."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import sys
+import weakref
+
+from cll.core import longlived
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.itself = self  # a reference cycle: only the cyclic collector frees it
+
+
+def _tracked(thing) -> bool:
+    # gc.get_objects() lists what collections visit: a frozen object is not among them.
+    return any(candidate is thing for candidate in gc.get_objects())
+
+
+def test_the_garbage_is_collected_and_what_is_alive_frozen():
+    alive, garbage = _Node(), _Node()
+    garbage_ref = weakref.ref(garbage)
+    del garbage
+    assert garbage_ref() is not None and _tracked(alive)
+    frozen_before = gc.get_freeze_count()
+
+    longlived.freeze_alive()
+
+    assert garbage_ref() is None  # collected, not frozen for the worker's life
+    assert not _tracked(alive)  # out of every collection's sight from now on
+    assert gc.get_freeze_count() > frozen_before
+
+
+def test_a_warm_worker_freezes_at_its_milestones_and_serves_every_request(monkeypatch):
+    frozen_at: list[int] = []
+    served: list[int] = []
+
+    def application(environ, start_response):
+        served.append(environ["n"])
+        start_response("200 OK", [])
+        return [b"page %d" % environ["n"]]
+
+    monkeypatch.setattr(longlived, "freeze_alive", lambda: frozen_at.append(len(served) + 1))
+    wrapped = longlived.FrozenWhenWarm(application, milestones=(3, 10, 50))
+
+    bodies = [wrapped({"n": n}, lambda *args: None) for n in range(1, 201)]
+
+    assert frozen_at == [3, 10, 50]  # before serving those requests, once each
+    assert served == list(range(1, 201))
+    assert bodies == [[b"page %d" % n] for n in range(1, 201)]
+    assert wrapped._warm  # past the last milestone: no more counting
+
+
+def test_the_wsgi_application_freezes_at_start_and_when_warm(monkeypatch):
+    frozen = []
+    monkeypatch.setattr(longlived, "freeze_alive", lambda: frozen.append("start"))
+    # A WSGI server imports the module once, when it starts.
+    monkeypatch.delitem(sys.modules, "cll.wsgi", raising=False)
+
+    wsgi = importlib.import_module("cll.wsgi")
+
+    assert frozen == ["start"]
+    assert isinstance(wsgi.application, longlived.FrozenWhenWarm)
+    assert wsgi.application._milestones == frozenset(longlived.WARM_MILESTONES)
