@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from allauth.socialaccount.models import SocialAccount
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
-from cll.accounts.models import PROFILE_FIELDS, LearnerProfile, User
+from cll.accounts.models import PROFILE_FIELDS, Guardianship, LearnerProfile, User
 from cll.core.prepared import PreparedQuery
 from cll.privacy.models import AuditEntry
 
@@ -19,15 +20,26 @@ PROFILE_HISTORY_SHOWN = 50
 
 # The reads of the profile page, every request: their SQL built once (cll/core/prepared.py).
 _profile_of = PreparedQuery(lambda user_id: LearnerProfile.objects.filter(user=user_id), 0)
-_profile_values_of = PreparedQuery(
-    lambda user_id: LearnerProfile.objects.filter(user=user_id).values_list(*PROFILE_FIELDS), 0
-)
 _history_of = PreparedQuery(
     lambda subject: _profile_history(subject).values_list("at", "fields")[:PROFILE_HISTORY_SHOWN],
     uuid.UUID(int=1),
 )
 _social_accounts_of = PreparedQuery(
     lambda user_id: SocialAccount.objects.filter(user=user_id).order_by("provider", "pk"), 0
+)
+# The profile's values, and whether the person has linked accounts and children: most people
+# have neither, and then the page needs no read of either list.
+_profile_page_of = PreparedQuery(
+    lambda user_id: LearnerProfile.objects.filter(user=user_id).values_list(
+        *PROFILE_FIELDS,
+        Exists(SocialAccount.objects.filter(user=OuterRef("user"))),
+        Exists(
+            Guardianship.objects.filter(
+                guardian=OuterRef("user"), status=Guardianship.Status.ACTIVE
+            )
+        ),
+    ),
+    0,
 )
 
 
@@ -36,11 +48,30 @@ def profile_get_for(*, user: User) -> LearnerProfile | None:
     return _profile_of.first(user.pk)
 
 
-def profile_values_for(*, user: User) -> dict[str, Any] | None:
-    """The signed-in person's own profile as their form shows it, ``{field: value}`` for
-    ``PROFILE_FIELDS`` (decrypted; no model instance made), or None when they have none."""
-    rows = _profile_values_of.rows(user.pk)
-    return dict(zip(PROFILE_FIELDS, rows[0], strict=True)) if rows else None
+@dataclass(frozen=True)
+class ProfilePage:
+    """What the profile page shows of the signed-in person besides their history."""
+
+    # The profile as the form shows it, {field: value} for PROFILE_FIELDS (decrypted; no
+    # model instance made), or None without a profile.
+    values: dict[str, Any] | None
+    social_accounts: list[SocialAccount]  # as social_accounts_of
+    children: list[User]  # as children_list_of
+
+
+def profile_page_for(*, user: User) -> ProfilePage:
+    """The signed-in person's profile values, linked accounts and children (as
+    ``social_accounts_of`` and ``children_list_of`` give them): one read for whoever has
+    neither linked accounts nor children, as the profile's read says whether they exist."""
+    rows = _profile_page_of.rows(user.pk)
+    if not rows:  # no profile: nothing says what else exists
+        return ProfilePage(None, social_accounts_of(user), children_list_of(user))
+    *values, has_social_accounts, has_children = rows[0]
+    return ProfilePage(
+        values=dict(zip(PROFILE_FIELDS, values, strict=True)),
+        social_accounts=social_accounts_of(user) if has_social_accounts else [],
+        children=children_list_of(user) if has_children else [],
+    )
 
 
 def profile_history_for(user: User) -> QuerySet[AuditEntry]:

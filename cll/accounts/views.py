@@ -30,11 +30,9 @@ from cll.accounts.forms import (
 from cll.accounts.models import LearnerProfile
 from cll.accounts.selectors import (
     child_get_for,
-    children_list_of,
     profile_get_for,
     profile_history_latest_for,
-    profile_values_for,
-    social_accounts_of,
+    profile_page_for,
 )
 from cll.accounts.services import (
     ChildLimitReached,
@@ -87,22 +85,22 @@ password_change = reauthentication_required(PasswordChangeView.as_view())
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     """The signed-in person's own profile: view and edit, effective at once."""
-    if request.method == "POST":
-        form = ProfileForm(request.POST)
-        if form.is_valid():
-            profile_update(user=request.user, data=form.profile_data(), actor=request.user)
-            messages.success(request, _("Your profile has been saved."))
-            return redirect("accounts:profile")
-    else:
-        form = ProfileForm(initial=profile_values_for(user=request.user) or {})
+    form = ProfileForm(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
+        profile_update(user=request.user, data=form.profile_data(), actor=request.user)
+        messages.success(request, _("Your profile has been saved."))
+        return redirect("accounts:profile")
+    shown = profile_page_for(user=request.user)
+    if form is None:
+        form = ProfileForm(initial=shown.values or {})
     return render(
         request,
         "accounts/profile.html",
         {
             "form": form,
             "history": _history(request.user),
-            "social_accounts": _social_accounts(request.user),
-            "children": _children(request.user),
+            "social_accounts": _social_accounts(shown.social_accounts),
+            "children": _children(shown.children),
         },
     )
 
@@ -127,11 +125,10 @@ def _profile_labels(language: str | None) -> dict[str, str]:
     }
 
 
-def _social_accounts(user) -> list:
+def _social_accounts(accounts: list) -> list:
     # Linked sign-in providers (allauth.socialaccount), unlinked from /account/3rdparty/.
-
     linked = []
-    for account in social_accounts_of(user):
+    for account in accounts:
         try:
             name, shown = account.get_provider().name, str(account.get_provider_account())
         except Exception:  # the provider's keys were removed from the settings since
@@ -173,9 +170,9 @@ def reactivate(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/reactivate.html", {"form": form})
 
 
-def _children(user) -> list[dict]:
+def _children(accounts: list) -> list[dict]:
     children = []
-    for child in children_list_of(user):
+    for child in accounts:
         profile = profile_get_for(user=child)
         name = f"{profile.first_name} {profile.last_name}" if profile else ""
         children.append(

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from cll.accounts.models import PROFILE_FIELDS, LearnerProfile
-from cll.accounts.selectors import profile_history_for, profile_values_for
+from cll.accounts.selectors import profile_history_for, profile_page_for
 from cll.accounts.services import profile_create, profile_update
 from cll.privacy.models import AuditEntry
 from cll.privacy.services import audit_record
@@ -113,7 +113,7 @@ def test_the_page_lists_the_changed_fields_by_their_labels_never_their_values(
 
 
 def test_the_page_reads_the_persons_own_values_as_the_model_holds_them(alice_profile, alice):
-    # profile_values_for: the form's values without a model instance, decrypted, the same as
+    # profile_page_for: the form's values without a model instance, decrypted, the same as
     # the model's; None for someone without a profile.
     profile_update(
         user=alice,
@@ -121,11 +121,10 @@ def test_the_page_reads_the_persons_own_values_as_the_model_holds_them(alice_pro
         actor=alice,
     )
     profile = LearnerProfile.objects.get(user=alice)
-    assert profile_values_for(user=alice) == {
-        name: getattr(profile, name) for name in PROFILE_FIELDS
-    }
-    assert profile_values_for(user=alice)["birth_date"] == datetime.date(1990, 5, 17)
+    values = profile_page_for(user=alice).values
+    assert values == {name: getattr(profile, name) for name in PROFILE_FIELDS}
+    assert values["birth_date"] == datetime.date(1990, 5, 17)
 
 
 def test_someone_without_a_profile_has_no_values(charlie):
-    assert profile_values_for(user=charlie) is None
+    assert profile_page_for(user=charlie).values is None

@@ -29,7 +29,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cll.accounts import selectors as account_selectors
-from cll.accounts.models import Guardianship, LearnerProfile, User
+from cll.accounts.models import PROFILE_FIELDS, Guardianship, LearnerProfile, User
 from cll.accounts.selectors import PROFILE_ACTIONS, children_of
 from cll.accounts.services import profile_create, profile_update
 from cll.core.prepared import PreparedQuery
@@ -397,6 +397,45 @@ def test_the_profile_pages_reads_answer_as_their_querysets(world):
     ]
     assert len(account_selectors.profile_history_latest_for(world.alice)) == 4
     assert [a.uid for a in account_selectors.social_accounts_of(world.alice)] == ["3", "9", "1"]
+
+
+@pytest.mark.django_db
+def test_the_profile_page_reads_the_lists_only_of_whoever_has_them(world, django_user_model):
+    # Dora has a profile and neither list; Erin's only child was handed over (not active).
+    dora, erin = (
+        django_user_model.objects.create_user(email=f"{name}@example.org", password="x")
+        for name in ("dora", "erin")
+    )
+    for user in (dora, erin):
+        profile_create(user=user, data={"first_name": user.email[:4], "last_name": "L"})
+    Guardianship.objects.create(
+        guardian=erin, child=world.older, policy_version="1", status=Guardianship.Status.HANDED_OVER
+    )
+    # alice: linked accounts; bob: a child; gina: children, no profile (then nothing says
+    # what else exists: both lists are read).
+    for user, reads in [(dora, 1), (erin, 1), (world.alice, 2), (world.bob, 2), (world.gina, 3)]:
+        shown, sql = _run(lambda user=user: account_selectors.profile_page_for(user=user))
+        # Not counted: the data keys' reads (a key made in a transaction never committed, as
+        # here, is not kept by the key cache, cll/core/encryption.py).
+        assert len([q for q in sql if '"privacy_datakey"' not in q]) == reads, user.email
+        profile = LearnerProfile.objects.filter(user=user).first()
+        assert shown.values == (
+            {name: getattr(profile, name) for name in PROFILE_FIELDS} if profile else None
+        )
+        assert _snapshot(shown.social_accounts) == _snapshot(
+            SocialAccount.objects.filter(user=user).order_by("provider", "pk")
+        )
+        assert _snapshot(shown.children) == _snapshot(children_of(user))
+    assert [
+        a.uid for a in account_selectors.profile_page_for(user=world.alice).social_accounts
+    ] == [
+        "3",
+        "9",
+        "1",
+    ]
+    assert [c.email for c in account_selectors.profile_page_for(user=world.bob).children] == [
+        "c3@ex.org"
+    ]
 
 
 @pytest.mark.django_db
