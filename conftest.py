@@ -29,7 +29,7 @@ from django.test.signals import template_rendered
 from hypothesis import settings as hypothesis_settings
 
 from cll.core import encryption as crypto
-from cll.core import jinja
+from cll.core import jinja, longlived
 from cll.privacy.datamap import Role
 from tests import db_template
 
@@ -91,6 +91,17 @@ def _stray_connections_closed() -> None:
     # collections made rare (below), not before the end, where PostgreSQL then refused to drop a
     # test database "being accessed by other users" (a warning in every CI run).
     gc.collect()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_server_freezing():
+    """Tests that load the WSGI or ASGI application (the erasure's start-up checks, the live
+    chat's server) must not freeze the suite's objects as a server's worker does at start
+    (``cll/core/longlived.py``): what a test still holds then and drops later, such as the live
+    chat's database connections, would never be freed (``_stray_connections_closed``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(longlived, "freeze_alive", lambda: None)
+        yield
 
 
 def pytest_collection_finish(session):

@@ -2,36 +2,46 @@
 
 from __future__ import annotations
 
-import gc
 import importlib
+import subprocess
 import sys
-import weakref
+import textwrap
+
+import pytest
 
 from cll.core import longlived
 
 
-class _Node:
-    def __init__(self) -> None:
-        self.itself = self  # a reference cycle: only the cyclic collector frees it
-
-
-def _tracked(thing) -> bool:
-    # gc.get_objects() lists what collections visit: a frozen object is not among them.
-    return any(candidate is thing for candidate in gc.get_objects())
-
-
 def test_the_garbage_is_collected_and_what_is_alive_frozen():
-    alive, garbage = _Node(), _Node()
-    garbage_ref = weakref.ref(garbage)
-    del garbage
-    assert garbage_ref() is not None and _tracked(alive)
-    frozen_before = gc.get_freeze_count()
+    # In a process of its own: freezing here would freeze the suite's objects (conftest.py).
+    program = textwrap.dedent(
+        """
+        import gc, weakref
+        from cll.core.longlived import freeze_alive
 
-    longlived.freeze_alive()
+        class Node:
+            def __init__(self):
+                self.itself = self  # a reference cycle: only the cyclic collector frees it
 
-    assert garbage_ref() is None  # collected, not frozen for the worker's life
-    assert not _tracked(alive)  # out of every collection's sight from now on
-    assert gc.get_freeze_count() > frozen_before
+        alive, garbage = Node(), Node()
+        garbage_ref = weakref.ref(garbage)
+        del garbage
+        tracked = lambda thing: any(candidate is thing for candidate in gc.get_objects())
+        assert garbage_ref() is not None and tracked(alive)
+        frozen_before = gc.get_freeze_count()
+
+        freeze_alive()
+
+        print(garbage_ref() is None, tracked(alive), gc.get_freeze_count() > frozen_before)
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    # The garbage collected, not frozen for the worker's life; what is alive out of every
+    # collection's sight (gc.get_objects() lists what collections visit) from now on.
+    assert run.stdout.split() == ["True", "False", "True"]
 
 
 def test_a_warm_worker_freezes_at_its_milestones_and_serves_every_request(monkeypatch):
@@ -54,6 +64,7 @@ def test_a_warm_worker_freezes_at_its_milestones_and_serves_every_request(monkey
     assert wrapped._warm  # past the last milestone: no more counting
 
 
+@pytest.mark.django_db  # the serving checks it runs read the database
 def test_the_wsgi_application_freezes_at_start_and_when_warm(monkeypatch):
     frozen = []
     monkeypatch.setattr(longlived, "freeze_alive", lambda: frozen.append("start"))
