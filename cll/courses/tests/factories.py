@@ -43,6 +43,19 @@ def make_site(slug: str = "louvain-la-neuve", *, online: bool = False) -> Site:
     return site
 
 
+# make_session's classes: Tuesdays and Thursdays, 18:30-20:30.
+CLASS_WEEKDAYS = (1, 3)
+
+
+def class_day_before(day: dt.date) -> dt.date:
+    """The last of make_session's class days before ``day``: a session whose first day it is
+    has started (a first day between classes starts at the next class)."""
+    day -= dt.timedelta(days=1)
+    while day.weekday() not in CLASS_WEEKDAYS:
+        day -= dt.timedelta(days=1)
+    return day
+
+
 def make_session(
     *,
     language: Language | None = None,
@@ -68,7 +81,7 @@ def make_session(
         descriptions={"fr": "Description FR", "en": "Description EN", "nl": "Beschrijving NL"},
         first_day=first_day or timezone.localdate() + dt.timedelta(days=7),
         hours=hours,
-        schedule=WeeklySchedule((1, 3), dt.time(18, 30), dt.time(20, 30)),
+        schedule=WeeklySchedule(CLASS_WEEKDAYS, dt.time(18, 30), dt.time(20, 30)),
         price_cents=price_cents,
         capacity=12,
         is_featured=featured,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cll.accounts.services import child_add
 from cll.courses.models import Format
-from cll.courses.tests.factories import make_session
+from cll.courses.tests.factories import class_day_before, make_session
 from cll.policies.selectors import policy_version_current
 from cll.privacy.models import AuditEntry
 from cll.shop import selectors, services
@@ -178,7 +178,7 @@ def test_it_refuses_sessions_sold_by_quote(alice, format):
 
 def test_it_refuses_an_ended_session_but_sells_a_started_one(alice):
     ended = make_session(first_day=timezone.localdate() - dt.timedelta(days=90))
-    started = make_session(first_day=timezone.localdate() - dt.timedelta(days=3), hours=20)
+    started = make_session(first_day=class_day_before(timezone.localdate()), hours=20)
 
     with pytest.raises(services.OrderRefused):
         place(alice, ended)

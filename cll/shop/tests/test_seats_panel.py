@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cll.courses.models import Format
-from cll.courses.tests.factories import make_session
+from cll.courses.tests.factories import class_day_before, make_session
 from cll.shop import services
 from cll.shop.tests.test_order_place import make_child, place, session_with
 
@@ -57,7 +57,9 @@ def test_a_full_session_offers_the_waiting_list(client, charlie):
 
 
 def test_a_started_session_can_still_be_joined(client):
-    session = make_session(first_day=timezone.localdate() - dt.timedelta(days=3), hours=20)
+    # Its first class was before today (three days back from a Monday is a Friday: a session
+    # starting then has its first class on Tuesday).
+    session = make_session(first_day=class_day_before(timezone.localdate()), hours=20)
 
     html = page(client, session)
 
