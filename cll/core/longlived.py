@@ -2,12 +2,14 @@
 
 A worker holds some 200,000 objects that live as long as it does: modules, settings, URL
 patterns, compiled templates, translation catalogues. CPython's full collection visits every
-one of them and holds the GIL while it does, so each of the worker's threads waits: 110 ms on
-the 2-core machine (docs/benchmarks.md, "The p99 and the garbage collector"), about once every
-ten seconds under load. That pause, not the pages' work, was the p99 of every page.
+one of them and holds the GIL while it does, so each of the worker's threads waits: ~105 ms in
+one process, 124 to 147 ms measured in granian (docs/benchmarks.md, "the p99 and the garbage
+collector"). It comes whenever the old generation has grown by a quarter, first a few seconds
+into a worker's load, as its pages load what they load lazily: a stall of every request on
+that worker, the p99 of the pages it hit.
 
 ``gc.freeze()`` moves every object alive into a permanent generation that no collection visits
-(Python's documented way for servers). A worker freezes twice over:
+(as Python documents it for servers that fork their workers). A worker freezes twice over:
 
 - at start, once the application is loaded (``freeze_alive``, from ``cll/wsgi.py`` and
   ``cll/asgi.py``);
