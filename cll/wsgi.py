@@ -16,8 +16,9 @@ from cll.core.serving import refuse_to_serve_unless_ready  # noqa: E402
 
 refuse_to_serve_unless_ready()
 
-# The worker's long-lived objects out of the full collections' way (the p99 of every page):
-# what is alive now, then what its first requests load (cll/core/longlived.py).
+# The worker's long-lived objects out of the full collections' way (a full collection stalls
+# every request on the worker): what is alive now, then what its first requests load
+# (cll/core/longlived.py).
 from cll.core.longlived import FrozenWhenWarm, freeze_alive  # noqa: E402
 
 freeze_alive()
