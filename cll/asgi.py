@@ -30,7 +30,10 @@ application = ProtocolTypeRouter(
     }
 )
 
-# What the worker loaded at start kept out of the full collections' way (cll/core/longlived.py).
-from cll.core.longlived import freeze_alive  # noqa: E402
+# The worker's long-lived objects out of the full collections' way (a full collection stalls
+# every request on the worker): what is alive now, then what its first requests load
+# (cll/core/longlived.py).
+from cll.core.longlived import FrozenWhenWarmASGI, freeze_alive  # noqa: E402
 
 freeze_alive()
+application = FrozenWhenWarmASGI(application)

@@ -14,8 +14,9 @@ that worker, the p99 of the pages it hit.
 - at start, once the application is loaded (``freeze_alive``, from ``cll/wsgi.py`` and
   ``cll/asgi.py``);
 - after its first requests, which load the rest lazily (templates compiled, URL resolvers
-  populated, catalogues read): ``FrozenWhenWarm`` freezes again when the worker has served
-  ``WARM_MILESTONES`` requests, each time what the pages loaded since.
+  populated, catalogues read): ``FrozenWhenWarm`` (WSGI) and ``FrozenWhenWarmASGI`` freeze
+  again when the worker has served ``WARM_MILESTONES`` requests, each time what the pages
+  loaded since.
 
 Each freeze follows a full collection, so garbage is not frozen. The objects of a request in
 flight on another thread at that moment are frozen with the rest and, if they form reference
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import gc
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 # Requests served by the worker after which what is alive is frozen again.
@@ -41,22 +42,47 @@ def freeze_alive() -> None:
     gc.freeze()
 
 
-class FrozenWhenWarm:
-    """A WSGI application that freezes what is alive (``freeze_alive``) before its request
-    number ``WARM_MILESTONES``; otherwise the application it wraps, unchanged."""
+class _Milestones:
+    """Counts a worker's requests and freezes what is alive (``freeze_alive``) before request
+    number ``WARM_MILESTONES``."""
 
-    def __init__(self, application: Callable[..., Iterable[bytes]], milestones=WARM_MILESTONES):
-        self.application = application
+    def __init__(self, milestones) -> None:
         self._milestones = frozenset(milestones)
         self._last = max(self._milestones)
         # next() on itertools.count is atomic under the GIL: each request its own number.
         self._served = itertools.count(1)
         self._warm = False
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    def count(self) -> None:
+        """One request more (nothing once past the last milestone)."""
         if not self._warm:
             number = next(self._served)
             if number in self._milestones:
                 freeze_alive()
                 self._warm = number >= self._last
+
+
+class FrozenWhenWarm(_Milestones):
+    """A WSGI application that freezes what is alive at its milestones (``_Milestones``);
+    otherwise the application it wraps, unchanged."""
+
+    def __init__(self, application: Callable[..., Iterable[bytes]], milestones=WARM_MILESTONES):
+        super().__init__(milestones)
+        self.application = application
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        self.count()
         return self.application(environ, start_response)
+
+
+class FrozenWhenWarmASGI(_Milestones):
+    """The same for an ASGI application (the embedded layout's pages and the live chat): each
+    connection counts as a request."""
+
+    def __init__(self, application: Callable[..., Awaitable[None]], milestones=WARM_MILESTONES):
+        super().__init__(milestones)
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        self.count()
+        await self.application(scope, receive, send)

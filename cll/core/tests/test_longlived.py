@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import subprocess
 import sys
 import textwrap
 
 import pytest
+from asgiref.compatibility import is_double_callable
 
 from cll.core import longlived
 
@@ -64,15 +66,47 @@ def test_a_warm_worker_freezes_at_its_milestones_and_serves_every_request(monkey
     assert wrapped._warm  # past the last milestone: no more counting
 
 
-@pytest.mark.django_db  # the serving checks it runs read the database
-def test_the_wsgi_application_freezes_at_start_and_when_warm(monkeypatch):
+def test_an_asgi_worker_freezes_at_its_milestones_and_serves_every_connection(monkeypatch):
+    frozen_at: list[int] = []
+    served: list[int] = []
+
+    async def application(scope, receive, send):
+        served.append(scope["n"])
+        await send({"n": scope["n"]})
+
+    monkeypatch.setattr(longlived, "freeze_alive", lambda: frozen_at.append(len(served) + 1))
+    wrapped = longlived.FrozenWhenWarmASGI(application, milestones=(3, 10, 50))
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def serve():
+        for n in range(1, 201):
+            await wrapped({"n": n}, None, send)
+
+    asyncio.run(serve())
+
+    assert frozen_at == [3, 10, 50]
+    assert served == list(range(1, 201))
+    assert sent == [{"n": n} for n in range(1, 201)]
+    # An ASGI 3 application, as servers tell it (asgiref's test).
+    assert not is_double_callable(wrapped)
+
+
+@pytest.mark.django_db  # the serving checks they run read the database
+@pytest.mark.parametrize(
+    ("module", "kind"),
+    [("cll.wsgi", longlived.FrozenWhenWarm), ("cll.asgi", longlived.FrozenWhenWarmASGI)],
+)
+def test_the_applications_freeze_at_start_and_when_warm(monkeypatch, module, kind):
     frozen = []
     monkeypatch.setattr(longlived, "freeze_alive", lambda: frozen.append("start"))
-    # A WSGI server imports the module once, when it starts.
-    monkeypatch.delitem(sys.modules, "cll.wsgi", raising=False)
+    # A server imports the module once, when it starts.
+    monkeypatch.delitem(sys.modules, module, raising=False)
 
-    wsgi = importlib.import_module("cll.wsgi")
+    loaded = importlib.import_module(module)
 
     assert frozen == ["start"]
-    assert isinstance(wsgi.application, longlived.FrozenWhenWarm)
-    assert wsgi.application._milestones == frozenset(longlived.WARM_MILESTONES)
+    assert isinstance(loaded.application, kind)
+    assert loaded.application._milestones == frozenset(longlived.WARM_MILESTONES)
